@@ -1,0 +1,21 @@
+// Builds the Prisma client for the configured database. Each database has its
+// own generated client (a Prisma schema has one provider); both expose the same
+// models, so the rest of the app uses the SQLite client's types for either.
+import fs from "node:fs";
+import path from "node:path";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as SqliteClient } from "./generated/sqlite/client.ts";
+import { PrismaClient as PostgresClient } from "./generated/postgresql/client.ts";
+import { databaseKind, sqliteFilePath } from "./database-url.ts";
+
+export type Database = SqliteClient;
+
+export function createDatabase(url: string): Database {
+  if (databaseKind(url) === "postgresql") {
+    return new PostgresClient({ adapter: new PrismaPg({ connectionString: url }) }) as unknown as Database;
+  }
+  const file = sqliteFilePath(url);
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+  return new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: file }) });
+}

@@ -1,0 +1,60 @@
+// A small family of typed errors with stable codes. Handlers map them to HTTP;
+// the original cause is kept for the log and never shown to the user.
+export type ErrorCode =
+  | "NOT_FOUND"
+  | "VALIDATION_FAILED"
+  | "BAD_REQUEST"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "CSRF_INVALID"
+  | "PAYLOAD_TOO_LARGE"
+  | "CONFLICT"
+  | "UPSTREAM_UNAVAILABLE"
+  | "INTERNAL";
+
+const STATUS: Record<ErrorCode, number> = {
+  NOT_FOUND: 404,
+  VALIDATION_FAILED: 400,
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  CSRF_INVALID: 403,
+  PAYLOAD_TOO_LARGE: 413,
+  CONFLICT: 409,
+  UPSTREAM_UNAVAILABLE: 502,
+  INTERNAL: 500,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, string[]> } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "AppError";
+    this.status = STATUS[code];
+    this.details = options.details;
+  }
+  readonly details: Record<string, string[]> | undefined;
+}
+
+export const notFound = (what = "Page") => new AppError("NOT_FOUND", `${what} not found`);
+
+export function validationFailed(details: Record<string, string[]>, message = "Some fields need attention") {
+  return new AppError("VALIDATION_FAILED", message, { details });
+}
+
+// Errors thrown by Express's own body parsers carry a `type` and a `status`.
+export function fromHttpError(err: unknown): AppError | undefined {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number } | undefined;
+  if (!e || typeof e !== "object") return undefined;
+  if (e.type === "entity.too.large") return new AppError("PAYLOAD_TOO_LARGE", "Request body too large", { cause: err });
+  if (e.type === "entity.parse.failed") return new AppError("BAD_REQUEST", "Request body is not valid JSON", { cause: err });
+  if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
+    return new AppError(e.status === 403 ? "FORBIDDEN" : "BAD_REQUEST", "Bad request", { cause: err });
+  }
+  return undefined;
+}

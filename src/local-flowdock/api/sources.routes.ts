@@ -1,0 +1,104 @@
+// Sources (contract section 4): an application's integration with one flow.
+// `…/integrations` is the older alias of `…/sources`.
+import { Router, type Response } from "express";
+import { z } from "zod";
+import type { SimulatorContext } from "../context.ts";
+import { authenticate, callerOf } from "./authenticate.ts";
+import { visibleFlow } from "./flows.routes.ts";
+import { sourceJson } from "./serializers.ts";
+import { notFound } from "./api-error.ts";
+import { parseInput, params } from "./input.ts";
+import { flowTokenOf, sourceByFlowToken } from "./flow-token.ts";
+import type { SourceChanges } from "../store/sources.repository.ts";
+
+const SOURCE_SCOPES = ["integration", "manage"];
+const httpUrl = z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }).max(2048);
+
+const createInput = z.object({
+  name: z.string().trim().min(1, "can't be blank").max(255),
+  external_url: httpUrl.optional(),
+});
+
+const updateInput = z
+  .object({
+    name: z.string().trim().min(1, "can't be blank").max(255).optional(),
+    // An empty string clears the error, as on the hosted service.
+    error_message: z.string().max(2000).nullable().optional().transform((v) => (v === "" ? null : v)),
+    configuration_url: httpUrl.nullable().optional(),
+    external_url: httpUrl.nullable().optional(),
+  })
+  .strip();
+
+function changesFrom(body: unknown): SourceChanges {
+  const input = parseInput(updateInput, body);
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as SourceChanges;
+}
+
+export function sourcesRoutes(ctx: SimulatorContext): Router {
+  const router = Router();
+  const { store, now } = ctx;
+  const auth = authenticate(store, now, SOURCE_SCOPES);
+  const show = (source: Parameters<typeof sourceJson>[2]) => sourceJson(ctx.baseUrl(), store, source);
+
+  function sourceInFlow(res: Response, organization: string, flowName: string, id: string) {
+    const flow = visibleFlow(ctx, res, organization, flowName);
+    const source = /^\d+$/.test(id) ? store.sources.byId(Number(id)) : undefined;
+    if (!source || source.flow_id !== flow.id) throw notFound();
+    return source;
+  }
+
+  for (const collection of ["sources", "integrations"]) {
+    const list = `/flows/:organization/:flow/${collection}`;
+    const item = `${list}/:id`;
+
+    router.get(list, auth, (req, res) => {
+      const flow = visibleFlow(ctx, res, params(req).organization, params(req).flow);
+      res.json(store.sources.inFlow(flow.id).map(show));
+    });
+
+    router.post(list, auth, (req, res) => {
+      const flow = visibleFlow(ctx, res, params(req).organization, params(req).flow);
+      const input = parseInput(createInput, req.body);
+      const caller = callerOf(res);
+      const { source, flowToken } = store.sources.create({
+        flowId: flow.id, applicationId: caller.application.id, creatorUserId: caller.user.id,
+        name: input.name, externalUrl: input.external_url ?? null,
+      });
+      // The only answer that ever carries the flow_token.
+      res.status(201).json({ ...show(source), flow_token: flowToken });
+    });
+
+    router.get(item, auth, (req, res) => {
+      res.json(show(sourceInFlow(res, params(req).organization, params(req).flow, params(req).id)));
+    });
+
+    router.put(item, auth, (req, res) => {
+      const source = sourceInFlow(res, params(req).organization, params(req).flow, params(req).id);
+      res.json(show(store.sources.update(source.id, changesFrom(req.body))));
+    });
+
+    router.delete(item, auth, (req, res) => {
+      const source = sourceInFlow(res, params(req).organization, params(req).flow, params(req).id);
+      store.sources.remove(source.id);
+      res.status(204).end();
+    });
+  }
+
+  // With a flow_token: only that token's own source. With a user token: every
+  // source in the flows the user can see.
+  router.get("/sources", (req, res, next) => {
+    const token = flowTokenOf(req);
+    if (!token) return next();
+    res.json([show(sourceByFlowToken(store, token))]);
+  }, auth, (_req, res) => {
+    const { user } = callerOf(res);
+    res.json(store.directory.visibleFlows(user.id).flatMap((flow) => store.sources.inFlow(flow.id)).map(show));
+  });
+
+  router.put("/sources", (req, res) => {
+    const source = sourceByFlowToken(store, flowTokenOf(req));
+    res.json(show(store.sources.update(source.id, changesFrom(req.body))));
+  });
+
+  return router;
+}

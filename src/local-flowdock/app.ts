@@ -1,0 +1,89 @@
+// The local Flowdock: OAuth server, REST API and the pages a Flowdock user sees,
+// as one Express app with no `listen` (server.ts starts it).
+import path from "node:path";
+import express from "express";
+import helmet from "helmet";
+import { pinoHttp } from "pino-http";
+import type { SimulatorContext } from "./context.ts";
+import { redactUrl } from "../observability/logger.ts";
+import { apiErrorHandler } from "./api/api-error.ts";
+import { flowsRoutes } from "./api/flows.routes.ts";
+import { sourcesRoutes } from "./api/sources.routes.ts";
+import { messagesRoutes } from "./api/messages.routes.ts";
+import { tokenRoutes } from "./oauth/token.routes.ts";
+import { authorizeRoutes } from "./oauth/authorize.routes.ts";
+import { controlRoutes } from "./control/control.routes.ts";
+import { webSession } from "./pages/web-session.ts";
+import { loadCurrentUser } from "./pages/current-user.ts";
+import { signInRoutes } from "./pages/sign-in.routes.ts";
+import { flowPagesRoutes } from "./pages/flow-pages.routes.ts";
+import { developerApplicationsRoutes } from "./pages/developer-applications.routes.ts";
+
+export interface LocalFlowdockActions {
+  reset: () => Promise<void>;
+  advanceClock: (ms: number) => void;
+  checkReady: () => void;
+}
+
+const API_PATHS = ["/user", "/flows", "/sources", "/integrations"];
+const BODY_LIMIT = "256kb";
+
+export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlowdockActions): express.Express {
+  const app = express();
+  app.set("views", path.join(import.meta.dirname, "views"));
+  app.set("view engine", "ejs");
+  app.set("query parser", "simple");
+  app.disable("x-powered-by");
+
+  app.use(pinoHttp({
+    logger: ctx.logger,
+    serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : "debug"),
+  }));
+  // The consent form redirects to whatever callback an application registered,
+  // and browsers apply form-action to that redirect, so it is left open here.
+  app.use(helmet({ contentSecurityPolicy: { directives: { "form-action": null, "img-src": ["'self'", "data:", "https:", "http:"], "upgrade-insecure-requests": null } } }));
+  app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(express.urlencoded({ extended: true, limit: BODY_LIMIT, parameterLimit: 200 }));
+
+  app.get("/healthz", (_req, res) => { res.json({ status: "ok" }); });
+  app.get("/readyz", (_req, res) => {
+    try {
+      actions.checkReady();
+      res.json({ status: "ready" });
+    } catch {
+      res.status(503).json({ status: "unavailable", reason: "storage unreachable" });
+    }
+  });
+  app.use("/assets", express.static(path.join(import.meta.dirname, "public"), { maxAge: "1h" }));
+
+  if (ctx.options.controlApi) app.use("/_simulator", controlRoutes(ctx, actions));
+
+  // REST API and the token endpoint: JSON, Bearer or client credentials, no cookies.
+  app.post("/oauth/token", ctx.faults.middleware("token"));
+  app.use(API_PATHS, ctx.faults.middleware("api"));
+  const api = express.Router();
+  api.use(tokenRoutes(ctx), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx));
+  app.use(api);
+  app.use([...API_PATHS, "/messages", "/oauth/token"], apiErrorHandler((err) => ctx.logger.error({ err }, "API request failed")));
+  app.use([...API_PATHS, "/messages"], (_req, res) => { res.status(404).json({ message: "not found" }); });
+
+  // Pages: cookie sessions with CSRF protection.
+  app.use(webSession(ctx.store.db, ctx.options.sessionSecret, ctx.baseUrl().startsWith("https:")));
+  app.use(loadCurrentUser(ctx.store));
+  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), developerApplicationsRoutes(ctx));
+
+  app.use((_req, res) => {
+    res.status(404).render("error", { title: "Not found", message: "There is nothing at this address." });
+  });
+  app.use(((err, _req, res, _next) => {
+    const status = typeof err?.status === "number" && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) ctx.logger.error({ err }, "page failed");
+    const message = err?.code === "EBADCSRFTOKEN"
+      ? "This form has expired. Go back, reload the page and try again."
+      : status === 413 ? "That was more than this page accepts." : status === 500 ? "Something went wrong in the local Flowdock." : "That request could not be understood.";
+    res.status(status).render("error", { title: status === 500 ? "Something went wrong" : "That didn't work", message });
+  }) as express.ErrorRequestHandler);
+
+  return app;
+}

@@ -1,0 +1,23 @@
+// What every part of the local Flowdock shares: its storage, its clock (tests
+// move it to expire tokens), its public base URL, and its tunable behaviour.
+import type { Logger } from "../observability/logger.ts";
+import type { Store } from "./store/store.ts";
+import type { Faults } from "./control/faults.ts";
+import type { RateLimiter } from "./control/rate-limiter.ts";
+
+export interface SimulatorOptions {
+  tokenTtlSeconds: number;
+  codeTtlSeconds: number;
+  controlApi: boolean;
+  sessionSecret: string;
+}
+
+export interface SimulatorContext {
+  store: Store;
+  now: () => number;
+  baseUrl: () => string;
+  faults: Faults;
+  rateLimiter: RateLimiter;
+  options: SimulatorOptions;
+  logger: Logger;
+}

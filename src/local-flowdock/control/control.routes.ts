@@ -1,0 +1,64 @@
+// The control API under /_simulator/, for tests and demos (mounted only when
+// SIMULATOR_CONTROL_API=on or a test turns it on). JSON in, JSON out.
+import { Router } from "express";
+import { z } from "zod";
+import type { SimulatorContext } from "../context.ts";
+import { parseInput } from "../api/input.ts";
+import { ApiError } from "../api/api-error.ts";
+import { FAULT_TARGETS, type FaultTarget } from "./faults.ts";
+
+const rate = z.number().min(0).max(1);
+const conditionsInput = z.object({
+  latencyMs: z.number().int().min(0).max(120_000).optional(),
+  errorRate: rate.optional(),
+  timeoutRate: rate.optional(),
+}).strict();
+const forceInput = z.object({
+  status: z.union([z.number().int().min(100).max(599), z.literal("timeout")]),
+  count: z.number().int().min(1).max(100_000).default(1),
+  retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
+}).strict();
+const rateLimitInput = z.object({ max: z.number().int().min(1), windowMs: z.number().int().min(1) }).strict().nullable();
+const clockInput = z.object({ advanceMs: z.number().int().min(0) }).strict();
+
+function target(value: string): FaultTarget {
+  if (!(FAULT_TARGETS as readonly string[]).includes(value)) {
+    throw new ApiError(404, `Unknown fault target; use one of ${FAULT_TARGETS.join(", ")}`);
+  }
+  return value as FaultTarget;
+}
+
+export function controlRoutes(ctx: SimulatorContext, actions: { reset: () => Promise<void>; advanceClock: (ms: number) => void }): Router {
+  const router = Router();
+
+  router.get("/state", (_req, res) => {
+    res.json({ faults: ctx.faults.snapshot(), rateLimit: ctx.rateLimiter.current(), now: ctx.now() });
+  });
+  router.put("/faults/:target", (req, res) => {
+    ctx.faults.set(target(req.params.target), parseInput(conditionsInput, req.body));
+    res.json(ctx.faults.snapshot());
+  });
+  router.post("/faults/:target/next", (req, res) => {
+    const { count, ...forced } = parseInput(forceInput, req.body);
+    ctx.faults.force(target(req.params.target), { ...forced, remaining: count });
+    res.json(ctx.faults.snapshot());
+  });
+  router.delete("/faults", (_req, res) => {
+    ctx.faults.clear();
+    ctx.faults.releaseHanging();
+    res.json(ctx.faults.snapshot());
+  });
+  router.put("/rate-limit", (req, res) => {
+    ctx.rateLimiter.configure(parseInput(rateLimitInput, req.body));
+    res.json({ rateLimit: ctx.rateLimiter.current() });
+  });
+  router.post("/clock", (req, res) => {
+    actions.advanceClock(parseInput(clockInput, req.body).advanceMs);
+    res.json({ now: ctx.now() });
+  });
+  router.post("/reset", async (_req, res) => {
+    await actions.reset();
+    res.json({ reset: true });
+  });
+  return router;
+}

@@ -1,0 +1,73 @@
+// What a Flowdock user sees of a flow: the list of their flows, the team inbox,
+// and Inbox Settings (sources, errors, Configure, Remove, add integration).
+import { Router, type Response } from "express";
+import type { SimulatorContext } from "../context.ts";
+import { csrf } from "./web-session.ts";
+import { currentUser, requireUser } from "./current-user.ts";
+import { renderMessage, renderTitle } from "./sanitize.ts";
+import { threadJson, messageJson } from "../api/serializers.ts";
+import { params } from "../api/input.ts";
+
+export function flowPagesRoutes(ctx: SimulatorContext): Router {
+  const router = Router();
+  const { store } = ctx;
+  router.use("/app", requireUser);
+
+  function flowFor(res: Response, organization: string, name: string) {
+    const flow = store.directory.flowByPath(organization, name);
+    if (!flow || !store.directory.canSee(currentUser(res).id, flow.id)) return undefined;
+    return flow;
+  }
+
+  function notFoundPage(res: Response) {
+    res.status(404).render("error", { title: "Flow not found", message: "There is no such flow, or you are not in it." });
+  }
+
+  router.get("/app", (_req, res) => {
+    res.render("flows", { title: "Your flows", flows: store.directory.visibleFlows(currentUser(res).id) });
+  });
+
+  router.get("/app/:organization/:flow", (req, res) => {
+    const flow = flowFor(res, params(req).organization, params(req).flow);
+    if (!flow) return notFoundPage(res);
+    const threads = store.inbox.threads(flow.id, 50).map((t) => ({
+      ...threadJson(ctx.baseUrl(), store, t),
+      messages: store.inbox.threadMessages(t.id).map(messageJson),
+    }));
+    res.render("inbox", { title: `${flow.name} · Team inbox`, flow, threads, renderTitle, renderMessage });
+  });
+
+  router.get("/app/:organization/:flow/settings", (req, res) => {
+    const flow = flowFor(res, params(req).organization, params(req).flow);
+    if (!flow) return notFoundPage(res);
+    const sources = store.sources.inFlow(flow.id).map((source) => {
+      const app = store.applications.byId(source.application_id)!;
+      const configure = source.configuration_url ?? app.configuration_uri;
+      return { source, app, configureUrl: configure ? withParams(configure, { integration_id: String(source.id), flow: flow.id }) : null };
+    });
+    const addable = store.applications.installable().map((app) => ({ app, setupUrl: withParams(app.setup_uri!, { flow: flow.id }) }));
+    const notice = typeof req.query.removed === "string" ? `Removed ${req.query.removed}.` : null;
+    res.render("inbox-settings", { title: `${flow.name} · Inbox Settings`, flow, sources, addable, notice });
+  });
+
+  router.post("/app/:organization/:flow/sources/:id/remove", csrf.csrfSynchronisedProtection, (req, res) => {
+    const flow = flowFor(res, params(req).organization, params(req).flow);
+    if (!flow) return notFoundPage(res);
+    const source = /^\d+$/.test(params(req).id) ? store.sources.byId(Number(params(req).id)) : undefined;
+    if (!source || source.flow_id !== flow.id) {
+      res.status(404).render("error", { title: "Integration not found", message: "It may have been removed already." });
+      return;
+    }
+    store.sources.remove(source.id);
+    res.redirect(303, `/app/${flow.organization.parameterized_name}/${flow.parameterized_name}/settings?removed=${encodeURIComponent(source.name)}`);
+  });
+
+  return router;
+}
+
+/** Appends query parameters to a URL that may have some already (setup URI templates do). */
+export function withParams(base: string, params: Record<string, string>): string {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  return url.toString();
+}

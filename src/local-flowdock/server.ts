@@ -1,0 +1,104 @@
+// Starts the local Flowdock on a port (0 = any free one, for tests) and answers
+// its URL, its store and a close function. Used by `npm start`,
+// `npm run simulator` and the tests alike.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { createStore, type Store } from "./store/store.ts";
+import { createLocalFlowdockApp } from "./app.ts";
+import { Faults } from "./control/faults.ts";
+import { RateLimiter, type RateLimit } from "./control/rate-limiter.ts";
+import { seedDirectory, syncIntegrationApplication, type IntegrationRegistration } from "./seed.ts";
+import type { SimulatorContext } from "./context.ts";
+import type { Logger } from "../observability/logger.ts";
+
+export interface LocalFlowdockOptions {
+  port: number;
+  host?: string;
+  /** Public base URL; default http://localhost:<port>. */
+  baseUrl?: string;
+  databasePath: string;
+  tokenTtlSeconds?: number;
+  codeTtlSeconds?: number;
+  rateLimit?: RateLimit | null;
+  controlApi?: boolean;
+  sessionSecret: string;
+  /** The app's own registration, kept in line with its config at every start. */
+  integration?: IntegrationRegistration;
+  logger: Logger;
+  random?: () => number;
+}
+
+export interface LocalFlowdock {
+  url: string;
+  store: Store;
+  ctx: SimulatorContext;
+  close: () => Promise<void>;
+}
+
+export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise<LocalFlowdock> {
+  // Tests move the clock forward (POST /_simulator/clock) to expire tokens and codes.
+  let clockOffset = 0;
+  const now = () => Date.now() + clockOffset;
+  const store = createStore(options.databasePath, now);
+  let baseUrl = options.baseUrl ?? "";
+
+  const seed = async () => {
+    await seedDirectory(store);
+    if (options.integration) syncIntegrationApplication(store, options.integration);
+  };
+  await seed();
+
+  const ctx: SimulatorContext = {
+    store,
+    now,
+    baseUrl: () => baseUrl,
+    faults: new Faults(options.random),
+    rateLimiter: new RateLimiter(options.rateLimit ?? null, now),
+    options: {
+      tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+      codeTtlSeconds: options.codeTtlSeconds ?? 120,
+      controlApi: options.controlApi ?? false,
+      sessionSecret: options.sessionSecret,
+    },
+    logger: options.logger,
+  };
+
+  const app = createLocalFlowdockApp(ctx, {
+    async reset() {
+      ctx.faults.clear();
+      ctx.faults.releaseHanging();
+      ctx.rateLimiter.configure(options.rateLimit ?? null);
+      clockOffset = 0;
+      store.wipe();
+      await seed();
+    },
+    advanceClock(ms) {
+      clockOffset += ms;
+    },
+    checkReady() {
+      store.db.prepare("SELECT 1").get();
+    },
+  });
+
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  baseUrl ||= `http://localhost:${port}`;
+
+  return {
+    url: baseUrl,
+    store,
+    ctx,
+    async close() {
+      ctx.faults.releaseHanging();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      store.close();
+    },
+  };
+}

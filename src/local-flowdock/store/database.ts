@@ -1,0 +1,116 @@
+// The local Flowdock's own storage: one SQLite file (or :memory: in tests), kept
+// apart from the app's database exactly as the hosted service's data was.
+// Credentials (passwords, OAuth tokens, flow tokens) are stored only as hashes,
+// so, as on the hosted service, a flow_token can never be read back.
+import fs from "node:fs";
+import path from "node:path";
+import Sqlite from "better-sqlite3";
+
+export type SqliteDatabase = Sqlite.Database;
+
+// Append-only: each entry upgrades the schema by one version (PRAGMA user_version).
+const MIGRATIONS = [
+  `
+  CREATE TABLE organizations (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, parameterized_name TEXT NOT NULL UNIQUE,
+    user_limit INTEGER NOT NULL DEFAULT 50, active INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE TABLE users (
+    id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, nick TEXT NOT NULL,
+    password_hash TEXT NOT NULL, avatar TEXT, website TEXT
+  );
+  CREATE TABLE organization_members (
+    organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    admin INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (organization_id, user_id)
+  );
+  CREATE TABLE flows (
+    id TEXT PRIMARY KEY, organization_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL, parameterized_name TEXT NOT NULL, access_mode TEXT NOT NULL DEFAULT 'invitation',
+    open INTEGER NOT NULL DEFAULT 1, UNIQUE (organization_id, parameterized_name)
+  );
+  CREATE TABLE flow_members (
+    flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, PRIMARY KEY (flow_id, user_id)
+  );
+  CREATE TABLE applications (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, client_id TEXT NOT NULL UNIQUE, client_secret TEXT NOT NULL,
+    callback_uri TEXT NOT NULL, setup_uri TEXT, configuration_uri TEXT, icon_url TEXT,
+    owner_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL, created_at TEXT NOT NULL
+  );
+  CREATE TABLE authorization_codes (
+    code_hash TEXT PRIMARY KEY, application_id INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, redirect_uri TEXT, scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, used_at INTEGER
+  );
+  CREATE TABLE access_tokens (
+    token_hash TEXT PRIMARY KEY, application_id INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, grant_id TEXT NOT NULL
+  );
+  CREATE TABLE refresh_tokens (
+    token_hash TEXT PRIMARY KEY, application_id INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE, scope TEXT NOT NULL,
+    grant_id TEXT NOT NULL, revoked_at INTEGER
+  );
+  CREATE INDEX access_tokens_grant ON access_tokens(grant_id);
+  CREATE INDEX refresh_tokens_grant ON refresh_tokens(grant_id);
+  CREATE TABLE sources (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+    application_id INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    creator_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    name TEXT NOT NULL, external_url TEXT, error_message TEXT, configuration_url TEXT,
+    flow_token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    deleted_at TEXT
+  );
+  CREATE INDEX sources_flow ON sources(flow_id);
+  CREATE TABLE threads (
+    id TEXT PRIMARY KEY, flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+    source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL, external_thread_id TEXT,
+    title TEXT NOT NULL, body TEXT, external_url TEXT, status TEXT, fields TEXT, actions TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, updated_seq INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (flow_id, source_id, external_thread_id)
+  );
+  CREATE INDEX threads_recent ON threads(flow_id, updated_seq DESC);
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, flow_id TEXT NOT NULL REFERENCES flows(id) ON DELETE CASCADE,
+    thread_id TEXT NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    source_id INTEGER REFERENCES sources(id) ON DELETE SET NULL, event TEXT NOT NULL, title TEXT,
+    body TEXT, author TEXT, tags TEXT NOT NULL DEFAULT '[]', uuid TEXT, external_thread_id TEXT,
+    thread TEXT, sent INTEGER NOT NULL,
+    UNIQUE (flow_id, uuid)
+  );
+  CREATE INDEX messages_thread ON messages(thread_id, id);
+  CREATE TABLE web_sessions (
+    sid TEXT PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL
+  );
+  `,
+];
+
+export function openDatabase(file: string): SqliteDatabase {
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Sqlite(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  const version = db.pragma("user_version", { simple: true }) as number;
+  db.transaction(() => {
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  })();
+  return db;
+}
+
+/** Wipes every row (for the control API's reset); the schema stays. */
+export function wipeDatabase(db: SqliteDatabase): void {
+  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[];
+  db.pragma("foreign_keys = OFF");
+  db.transaction(() => {
+    for (const { name } of tables) db.exec(`DELETE FROM "${name}"`);
+    db.exec(`DELETE FROM sqlite_sequence`);
+  })();
+  db.pragma("foreign_keys = ON");
+}

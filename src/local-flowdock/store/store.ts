@@ -1,0 +1,23 @@
+// Everything the local Flowdock keeps, behind one object.
+import { openDatabase, wipeDatabase, type SqliteDatabase } from "./database.ts";
+import { directoryRepository } from "./directory.repository.ts";
+import { applicationsRepository } from "./applications.repository.ts";
+import { grantsRepository } from "./grants.repository.ts";
+import { sourcesRepository } from "./sources.repository.ts";
+import { inboxRepository } from "./inbox.repository.ts";
+
+export function createStore(file: string, now: () => number = Date.now) {
+  const db: SqliteDatabase = openDatabase(file);
+  return {
+    db,
+    directory: directoryRepository(db),
+    applications: applicationsRepository(db),
+    grants: grantsRepository(db, now),
+    sources: sourcesRepository(db),
+    inbox: inboxRepository(db, now),
+    wipe: () => wipeDatabase(db),
+    close: () => db.close(),
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;

@@ -1,0 +1,47 @@
+// `npm start`: migrates the database, starts the local Flowdock (unless
+// SIMULATOR=off) and the app, and shuts both down gracefully.
+import http from "node:http";
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./observability/logger.ts";
+import { createDatabase } from "./db/prisma-client.ts";
+import { migrateDatabase } from "./db/migrator.ts";
+import { createApp } from "./app.ts";
+import { onShutdown } from "./shutdown.ts";
+import { startLocalFlowdock } from "./local-flowdock/server.ts";
+import { localFlowdockOptions } from "./local-flowdock/options.ts";
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: "app" });
+  const closers: (() => Promise<void>)[] = [];
+
+  if (config.simulator.enabled) {
+    const flowdock = await startLocalFlowdock(localFlowdockOptions(config, logger.child({ name: "local-flowdock" })));
+    closers.push(flowdock.close);
+    logger.info({ url: `${flowdock.url}/app` }, "local Flowdock ready: sign in as alice@example.com / flowdock");
+  }
+
+  const applied = await migrateDatabase(config.databaseUrl);
+  if (applied.length) logger.info({ applied }, "database migrated");
+  const db = createDatabase(config.databaseUrl);
+
+  const server = http.createServer(createApp({ config, db, logger }));
+  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  logger.info({ url: config.appBaseUrl }, "app ready");
+
+  closers.unshift(() => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  }));
+  closers.push(() => db.$disconnect());
+  onShutdown(logger, closers);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+  } else {
+    console.error("Failed to start:", err);
+  }
+  process.exit(1);
+});

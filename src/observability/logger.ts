@@ -1,0 +1,36 @@
+// Structured logs with every secret redacted. Tokens travel in headers, bodies
+// and query strings (OAuth `code`, `access_token`, `flow_token`), so all three are
+// scrubbed before a line is written.
+import { pino, type Logger, type DestinationStream } from "pino";
+
+export type { Logger };
+
+const SECRET_KEYS = [
+  "flow_token", "flowToken", "access_token", "accessToken", "refresh_token", "refreshToken",
+  "client_secret", "clientSecret", "password", "token", "secret",
+];
+// In a URL, the OAuth `code` and `state` are credentials too (a code buys a token).
+const SECRET_PARAMS = new RegExp(`([?&](?:${[...SECRET_KEYS, "code", "state"].join("|")})=)[^&#]*`, "gi");
+
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAMS, "$1[Redacted]");
+}
+
+export const redactPaths = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "req.headers[\"flowdock-token\"]",
+  "res.headers[\"set-cookie\"]",
+  ...SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+];
+
+export function createLogger(options: { level: string; name: string }, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      name: options.name,
+      level: options.level,
+      redact: { paths: redactPaths, censor: "[Redacted]" },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,38 @@
+// One 404 handler and one error handler. Each answers JSON to API clients and a
+// product page to browsers, chosen by the Accept header. Internal errors are
+// logged with their cause and shown without one.
+import type { ErrorRequestHandler, Request, RequestHandler } from "express";
+import { AppError, fromHttpError, notFound } from "../errors.ts";
+import type { Logger } from "../observability/logger.ts";
+
+export function wantsJson(req: Request): boolean {
+  return req.accepts(["html", "json"]) === "json";
+}
+
+export const notFoundHandler: RequestHandler = (_req, _res, next) => {
+  next(notFound());
+};
+
+export function errorHandler(logger: Logger, view = "error"): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const known = fromHttpError(err);
+    const error = known ?? new AppError("INTERNAL", "Something went wrong on our side", { cause: err });
+    if (error.status >= 500) logger.error({ err, code: error.code, method: req.method, path: req.path }, "request failed");
+    else logger.info({ code: error.code, method: req.method, path: req.path }, error.message);
+    if (res.headersSent) return;
+    res.status(error.status);
+    if (wantsJson(req)) {
+      res.json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+      return;
+    }
+    res.render(view, { title: titleFor(error.status), error });
+  };
+}
+
+function titleFor(status: number): string {
+  if (status === 404) return "Not found";
+  if (status === 401) return "Please sign in";
+  if (status === 403) return "Not allowed";
+  if (status >= 500) return "Something went wrong";
+  return "That didn't work";
+}

@@ -5,10 +5,23 @@ import express from "express";
 import { pinoHttp } from "pino-http";
 import type { Config } from "./config.ts";
 import type { Database } from "./db/prisma-client.ts";
-import { redactUrl, type Logger } from "./observability/logger.ts";
+import { httpLogSerializers, type Logger } from "./observability/logger.ts";
 import { securityHeaders } from "./web/security-headers.ts";
 import { healthRoutes } from "./web/health.routes.ts";
 import { errorHandler, notFoundHandler } from "./web/error-handlers.ts";
+import { createSessionMiddleware } from "./web/session.ts";
+import { pageLocals } from "./web/page-locals.ts";
+import { createTokenCipher } from "./crypto/token-cipher.ts";
+import { usersRepository } from "./accounts/users.repository.ts";
+import { createAuthentication } from "./accounts/authentication.ts";
+import { accountsRoutes } from "./accounts/accounts.routes.ts";
+import { projectsRepository } from "./tracker/projects.repository.ts";
+import { projectsRoutes } from "./tracker/projects.routes.ts";
+import { integrationsRepository } from "./sources/integrations.repository.ts";
+import { sourcesRoutes } from "./sources/sources.routes.ts";
+import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
+import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
+import { setupRoutes } from "./setup/setup.routes.ts";
 
 export interface AppDeps {
   config: Config;
@@ -23,12 +36,27 @@ export function createApp({ config, db, logger }: AppDeps): express.Express {
   app.set("views", path.join(ROOT, "views"));
   app.set("view engine", "ejs");
   app.set("query parser", "simple");
-  app.set("trust proxy", config.appBaseUrl.startsWith("https:") ? 1 : false);
+  const secure = config.appBaseUrl.startsWith("https:");
+  app.set("trust proxy", secure ? 1 : false);
   app.disable("x-powered-by");
+
+  const cipher = createTokenCipher(config.tokenEncryptionKeys);
+  const users = usersRepository(db);
+  const projects = projectsRepository(db);
+  const integrations = integrationsRepository(db, cipher);
+  const flowdock = new FlowdockClient({ apiUrl: config.flowdock.apiUrl, timeoutMs: config.flowdock.timeoutMs });
+  const auth = createAuthentication(users);
+  useFlowdockStrategy(auth, {
+    oauthUrl: config.flowdock.oauthUrl,
+    clientId: config.flowdock.clientId,
+    clientSecret: config.flowdock.clientSecret,
+    callbackUrl: `${config.appBaseUrl}/auth/flowdock/callback`,
+    timeoutMs: config.flowdock.timeoutMs,
+  });
 
   app.use(pinoHttp({
     logger,
-    serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) },
+    serializers: httpLogSerializers,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
@@ -36,10 +64,21 @@ export function createApp({ config, db, logger }: AppDeps): express.Express {
   app.use(healthRoutes(async () => { await db.$queryRaw`SELECT 1`; }));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
+  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
+  app.use(auth.session());
+  app.use(pageLocals);
 
-  app.get("/", (_req, res) => {
-    res.render("home", { flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
+  app.get("/", (req, res) => {
+    res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
+  app.use(accountsRoutes({ users, auth }));
+  app.use(projectsRoutes({ projects }));
+  app.use(sourcesRoutes({ projects, integrations }));
+  app.use(setupRoutes({
+    auth, flowdock, projects, integrations, cipher, logger,
+    flowdockApiUrl: config.flowdock.apiUrl,
+    projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
+  }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

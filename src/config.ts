@@ -50,6 +50,7 @@ const schema = z
     TOKEN_ENCRYPTION_KEYS: encryptionKeys.prefault(DEV_TOKEN_KEY),
     FLOWDOCK_API_URL: url.optional(),
     FLOWDOCK_OAUTH_URL: url.optional(),
+    FLOWDOCK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     FLOWDOCK_CLIENT_ID: z.string().min(1).default("reference-integration-dev"),
     FLOWDOCK_CLIENT_SECRET: z.string().min(16, "at least 16 characters").default("dev-only-client-secret-change-me"),
     SIMULATOR: onOff.prefault("on"),
@@ -103,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       oauthUrl: e.FLOWDOCK_OAUTH_URL ?? flowdockApiUrl,
       clientId: e.FLOWDOCK_CLIENT_ID,
       clientSecret: e.FLOWDOCK_CLIENT_SECRET,
+      timeoutMs: e.FLOWDOCK_TIMEOUT_MS,
     },
     simulator: {
       enabled: e.SIMULATOR,

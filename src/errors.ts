@@ -25,19 +25,30 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+export interface ErrorAction {
+  href: string;
+  label: string;
+}
+
 export class AppError extends Error {
   readonly status: number;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: { cause?: unknown; details?: Record<string, string[]> } = {},
+    options: { cause?: unknown; details?: Record<string, string[]>; action?: ErrorAction; title?: string } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "AppError";
     this.status = STATUS[code];
     this.details = options.details;
+    this.action = options.action;
+    this.title = options.title;
   }
   readonly details: Record<string, string[]> | undefined;
+  /** What the person can do next, shown as the page's main button. */
+  readonly action: ErrorAction | undefined;
+  /** A page heading that says what happened, instead of the generic one. */
+  readonly title: string | undefined;
 }
 
 export const notFound = (what = "Page") => new AppError("NOT_FOUND", `${what} not found`);
@@ -49,8 +60,11 @@ export function validationFailed(details: Record<string, string[]>, message = "S
 // Errors thrown by Express's own body parsers carry a `type` and a `status`.
 export function fromHttpError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  const e = err as { type?: string; status?: number } | undefined;
+  const e = err as { type?: string; status?: number; code?: string } | undefined;
   if (!e || typeof e !== "object") return undefined;
+  if (e.code === "EBADCSRFTOKEN") {
+    return new AppError("CSRF_INVALID", "This form has expired or was sent from another site. Go back, reload the page and try again.", { cause: err });
+  }
   if (e.type === "entity.too.large") return new AppError("PAYLOAD_TOO_LARGE", "Request body too large", { cause: err });
   if (e.type === "entity.parse.failed") return new AppError("BAD_REQUEST", "Request body is not valid JSON", { cause: err });
   if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {

@@ -7,6 +7,8 @@ import { createDatabase } from "./db/prisma-client.ts";
 import { migrateDatabase } from "./db/migrator.ts";
 import { createApp } from "./app.ts";
 import { onShutdown } from "./shutdown.ts";
+import { seedDemoData, DEMO_USER } from "./demo-seed.ts";
+import { pruneExpiredSessions } from "./web/session.ts";
 import { startLocalFlowdock } from "./local-flowdock/server.ts";
 import { localFlowdockOptions } from "./local-flowdock/options.ts";
 
@@ -24,6 +26,11 @@ async function main() {
   const applied = await migrateDatabase(config.databaseUrl);
   if (applied.length) logger.info({ applied }, "database migrated");
   const db = createDatabase(config.databaseUrl);
+  if (await seedDemoData(db)) logger.info({ email: DEMO_USER.email }, `demo data added: sign in to the app as ${DEMO_USER.email} / ${DEMO_USER.password}`);
+  const pruning = setInterval(() => {
+    pruneExpiredSessions(db).catch((err: unknown) => logger.warn({ err }, "pruning expired sessions failed"));
+  }, 10 * 60_000);
+  pruning.unref();
 
   const server = http.createServer(createApp({ config, db, logger }));
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
@@ -33,7 +40,7 @@ async function main() {
     server.close(() => resolve());
     server.closeIdleConnections();
   }));
-  closers.push(() => db.$disconnect());
+  closers.push(async () => clearInterval(pruning), () => db.$disconnect());
   onShutdown(logger, closers);
 }
 

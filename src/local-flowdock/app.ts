@@ -5,7 +5,7 @@ import express from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
 import type { SimulatorContext } from "./context.ts";
-import { redactUrl } from "../observability/logger.ts";
+import { httpLogSerializers } from "../observability/logger.ts";
 import { apiErrorHandler } from "./api/api-error.ts";
 import { flowsRoutes } from "./api/flows.routes.ts";
 import { sourcesRoutes } from "./api/sources.routes.ts";
@@ -37,7 +37,7 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
 
   app.use(pinoHttp({
     logger: ctx.logger,
-    serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }) },
+    serializers: httpLogSerializers,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : "debug"),
   }));
   // The consent form redirects to whatever callback an application registered,

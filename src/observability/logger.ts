@@ -34,3 +34,14 @@ export function createLogger(options: { level: string; name: string }, destinati
     destination,
   );
 }
+
+// For pino-http: the request line and the answer's status, with any redirect
+// target scrubbed (an OAuth redirect carries `code` and `state`). Headers are
+// left out: they carry cookies and tokens.
+export const httpLogSerializers = {
+  req: (req: { method: string; url: string }) => ({ method: req.method, url: redactUrl(req.url) }),
+  res: (res: { statusCode: number; headers?: Record<string, unknown> }) => {
+    const location = res.headers?.location;
+    return { statusCode: res.statusCode, ...(typeof location === "string" ? { location: redactUrl(location) } : {}) };
+  },
+};

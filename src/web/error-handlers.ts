@@ -22,10 +22,10 @@ export function errorHandler(logger: Logger, view = "error"): ErrorRequestHandle
     if (res.headersSent) return;
     res.status(error.status);
     if (wantsJson(req)) {
-      res.json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+      res.json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(error.action ? { action: error.action } : {}) } });
       return;
     }
-    res.render(view, { title: titleFor(error.status), error });
+    res.render(view, { title: error.title ?? titleFor(error.status), error });
   };
 }
 

@@ -1,0 +1,41 @@
+// Sign-in with our own accounts: passport-local against scrypt hashes, the user
+// id in the session. Each app gets its own Passport instance, so several apps
+// (tests) never share strategies.
+import passport from "passport";
+import { Strategy as LocalStrategy } from "passport-local";
+import { verifyPassword } from "../crypto/password.ts";
+import type { User, UsersRepository } from "./users.repository.ts";
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface User {
+      id: string;
+      email: string;
+      name: string;
+    }
+  }
+}
+
+// A real hash to compare against when the email is unknown, so a wrong email
+// and a wrong password take the same time.
+const DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+export function createAuthentication(users: UsersRepository): passport.PassportStatic {
+  const auth = new passport.Passport() as passport.PassportStatic;
+  auth.use(new LocalStrategy({ usernameField: "email", passwordField: "password" }, (email, password, done) => {
+    checkCredentials(users, email, password).then((user) => done(null, user ?? false, user ? undefined : { message: "That email and password don't match an account." }), done);
+  }));
+  auth.serializeUser((user, done) => done(null, (user as User).id));
+  auth.deserializeUser((id: string, done) => {
+    // A deleted account simply ends the session.
+    users.findById(id).then((user) => done(null, user ?? false), done);
+  });
+  return auth;
+}
+
+async function checkCredentials(users: UsersRepository, email: string, password: string): Promise<User | null> {
+  const found = await users.findCredentials(email);
+  const ok = await verifyPassword(password, found?.passwordHash ?? DUMMY_HASH);
+  return found && ok ? { id: found.id, email: found.email, name: found.name } : null;
+}

@@ -1,0 +1,34 @@
+// Guards pages that need a signed-in user. A browser is sent to sign in and
+// brought back afterwards; an API client gets a 401.
+import type { Request, RequestHandler } from "express";
+import { AppError } from "../errors.ts";
+import { wantsJson } from "../web/error-handlers.ts";
+
+declare module "express-session" {
+  interface SessionData {
+    returnTo?: string;
+  }
+}
+
+export const requireUser: RequestHandler = (req, res, next) => {
+  if (req.user) return next();
+  if (req.method !== "GET" || wantsJson(req)) return next(new AppError("UNAUTHENTICATED", "Please sign in first."));
+  rememberReturnTo(req, req.originalUrl);
+  res.redirect(303, "/sign-in");
+};
+
+export function rememberReturnTo(req: Request, url: string): void {
+  req.session.returnTo = url;
+}
+
+/** Where to go after signing in: only a path on our own site, never another host. */
+export function takeReturnTo(req: Request): string {
+  const target = req.session.returnTo;
+  delete req.session.returnTo;
+  return target && /^\/(?![/\\])/.test(target) ? target : "/projects";
+}
+
+export function currentUser(req: Request): Express.User {
+  if (!req.user) throw new AppError("UNAUTHENTICATED", "Please sign in first.");
+  return req.user;
+}

@@ -1,0 +1,127 @@
+// The setup URI, the OAuth callback and the flow confirmation screen.
+// Flowdock sends the browser to GET /flowdock/setup?flow=<flow id> when someone
+// presses "add integration" in a flow's Inbox Settings (contract section 2).
+import { Router, type Request, type Response } from "express";
+import type passport from "passport";
+import { z } from "zod";
+import { AppError, type ErrorAction } from "../errors.ts";
+import { currentUser, requireUser } from "../accounts/require-user.ts";
+import { parseInput } from "../web/form.ts";
+import { csrf } from "../web/session.ts";
+import { beginPendingSetup, endPendingSetup, findPendingSetup, updatePendingSetup, type PendingSetup } from "./pending-setups.ts";
+import { consumeState, peekStateSetup, FLOWDOCK_SCOPES, FLOWDOCK_STRATEGY, type FlowdockAuthorization } from "./flowdock-oauth.ts";
+import { connectProject, prepareConfirmation, type SetupDeps } from "./setup.service.ts";
+
+const FROM_INBOX_SETTINGS = "Open the flow's Inbox Settings in Flowdock and choose “Add integration” again.";
+
+export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; flowdockApiUrl: string }): Router {
+  const router = Router();
+  const setupQuery = z.object({
+    // Flow ids are UUIDs or older string ids; anything else is not from Flowdock.
+    flow: z.string({ error: "The setup link has no flow." }).regex(/^[\w:.-]{1,128}$/, "The flow id in the setup link is not valid."),
+    flow_url: z.url().refine((u) => u.startsWith(`${deps.flowdockApiUrl}/`), "The flow link does not point at Flowdock.").optional(),
+  });
+
+  // Step 1: the setup URI. Signed-out visitors sign in (or up) first and come back here.
+  router.get("/flowdock/setup", requireUser, (req, res, next) => {
+    const query = parseInput(setupQuery, req.query);
+    if (!query.ok) {
+      throw new AppError("BAD_REQUEST", `${Object.values(query.errors).flat().join(" ")} ${FROM_INBOX_SETTINGS}`, { title: "This setup link doesn't work" });
+    }
+    const setupId = beginPendingSetup(req, { flowId: query.data.flow, flowUrl: query.data.flow_url });
+    // Step 2: off to Flowdock to authorize us; the state names this setup.
+    deps.auth.authenticate(FLOWDOCK_STRATEGY, { scope: FLOWDOCK_SCOPES, state: { setupId } } as unknown as passport.AuthenticateOptions)(req, res, next);
+  });
+
+  router.get("/auth/flowdock/callback", requireUser, (req, res, next) => {
+    if (typeof req.query.error === "string") return declined(req);
+    // Known before passport uses up the state, so a failed exchange can offer a retry.
+    const retry = retryAction(peekStateSetup(req, req.query.state));
+    deps.auth.authenticate(FLOWDOCK_STRATEGY, { session: false }, (err: unknown, authorization: FlowdockAuthorization | false, info?: { state?: { setupId: string } }) => {
+      if (err) return next(tokenExchangeFailed(err, retry));
+      const setupId = info?.state?.setupId;
+      if (!authorization || !setupId) return next(stateRejected());
+      updatePendingSetup(req, setupId, { sealedAccessToken: deps.cipher.encrypt(authorization.accessToken) });
+      res.redirect(303, `/flowdock/setup/${setupId}`);
+    })(req, res, next);
+  });
+
+  // Step 3: the confirmation screen.
+  router.get("/flowdock/setup/:setupId", requireUser, async (req, res) => {
+    const setup = authorizedSetup(req);
+    const confirmation = await prepareConfirmation(deps, setup, currentUser(req).id);
+    updatePendingSetup(req, String(req.params.setupId), { flow: confirmation.flow });
+    res.render("setup/confirm", { title: "Connect a project", setupId: req.params.setupId, ...confirmation, values: {}, errors: {}, duplicate: null });
+  });
+
+  const confirmForm = z.object({
+    projectId: z.string({ error: "Choose a project." }).min(1, "Choose a project."),
+    sourceName: z.string().trim().max(100, "At most 100 characters.").optional(),
+    createAnother: z.literal("yes").optional(),
+  });
+
+  // Step 4: create the source and store its flow token.
+  router.post("/flowdock/setup/:setupId", requireUser, csrf.csrfSynchronisedProtection, async (req, res) => {
+    const setupId = String(req.params.setupId);
+    const setup = authorizedSetup(req);
+    const user = currentUser(req);
+    const form = parseInput(confirmForm, req.body);
+    const values = { projectId: req.body?.projectId, sourceName: req.body?.sourceName };
+    if (!form.ok) return showConfirmAgain(req, res, setup, { values, errors: form.errors });
+
+    const result = await connectProject(deps, setup, { userId: user.id, projectId: form.data.projectId, sourceName: form.data.sourceName, createAnother: form.data.createAnother === "yes" });
+    if (result.kind === "exists") return showConfirmAgain(req, res, setup, { values, errors: {}, duplicate: result.existing });
+    // The user's access token is not kept once the source exists.
+    endPendingSetup(req, setupId);
+    res.redirect(303, `/projects/${result.integration.projectId}/integrations/${result.integration.id}?created=1`);
+  });
+
+  async function showConfirmAgain(req: Request, res: Response, setup: PendingSetup, extra: { values: object; errors: object; duplicate?: unknown }) {
+    const confirmation = await prepareConfirmation(deps, setup, currentUser(req).id);
+    res.status(extra.duplicate ? 409 : 400).render("setup/confirm", { title: "Connect a project", setupId: req.params.setupId, ...confirmation, duplicate: null, ...extra });
+  }
+
+  function declined(req: Request): never {
+    const setup = peekStateSetup(req, req.query.state);
+    const setupId = consumeState(req, req.query.state);
+    if (setupId) endPendingSetup(req, setupId);
+    const denied = req.query.error === "access_denied";
+    throw new AppError(denied ? "FORBIDDEN" : "BAD_REQUEST", denied
+      ? `You chose not to authorize Tracker, so nothing was connected. ${FROM_INBOX_SETTINGS}`
+      : `Flowdock could not authorize Tracker (${String(req.query.error).slice(0, 64)}). ${FROM_INBOX_SETTINGS}`, {
+      title: denied ? "Authorization declined" : "Authorization failed",
+      action: retryAction(setup) ?? { href: "/projects", label: "Your projects" },
+    });
+  }
+
+  return router;
+}
+
+function authorizedSetup(req: Request): PendingSetup {
+  const setup = findPendingSetup(req, String(req.params.setupId));
+  if (!setup?.sealedAccessToken) {
+    throw new AppError("NOT_FOUND", `This setup has expired or was already finished. ${FROM_INBOX_SETTINGS}`, { title: "Setup not found" });
+  }
+  return setup;
+}
+
+function stateRejected(): AppError {
+  return new AppError("BAD_REQUEST", `This authorization did not come from a setup started in this browser, or it was already used or has expired. ${FROM_INBOX_SETTINGS}`, {
+    title: "Setup could not be verified",
+  });
+}
+
+function tokenExchangeFailed(cause: unknown, action: ErrorAction | undefined): AppError {
+  return new AppError("UPSTREAM_UNAVAILABLE", "Flowdock did not complete the authorization (it may be unavailable). Nothing was connected; you can try again.", {
+    cause,
+    action,
+    title: "Authorization could not be completed",
+  });
+}
+
+function retryAction(setup: PendingSetup | undefined): ErrorAction | undefined {
+  if (!setup) return undefined;
+  const query = new URLSearchParams({ flow: setup.flowId, ...(setup.flowUrl ? { flow_url: setup.flowUrl } : {}) });
+  return { href: `/flowdock/setup?${query}`, label: "Start again" };
+}
+

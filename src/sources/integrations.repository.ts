@@ -1,0 +1,63 @@
+// Integrations: one Flowdock source that a project posts to. The flow token is
+// sealed before it reaches this file's callers' data and opened only for
+// delivery; nothing here returns it in plaintext except `openFlowToken`.
+import type { Database } from "../db/prisma-client.ts";
+import type { TokenCipher } from "../crypto/token-cipher.ts";
+
+export type IntegrationStatus = "active" | "broken";
+
+export interface Integration {
+  id: string;
+  projectId: string;
+  sourceId: number;
+  sourceName: string;
+  sourceUrl: string;
+  flowId: string;
+  flowUrl: string;
+  flowWebUrl: string;
+  organizationName: string;
+  flowName: string;
+  createdByUserId: string;
+  status: IntegrationStatus;
+  statusReason: string | null;
+  createdAt: Date;
+}
+
+export interface NewIntegration extends Omit<Integration, "id" | "status" | "statusReason" | "createdAt"> {
+  flowToken: string;
+}
+
+const PUBLIC = {
+  id: true, projectId: true, sourceId: true, sourceName: true, sourceUrl: true, flowId: true, flowUrl: true, flowWebUrl: true,
+  organizationName: true, flowName: true, createdByUserId: true, status: true, statusReason: true, createdAt: true,
+} as const;
+
+export function integrationsRepository(db: Database, cipher: TokenCipher) {
+  const toIntegration = (row: Record<keyof typeof PUBLIC, unknown>) => row as unknown as Integration;
+  return {
+    /** Stores the source's flow token, sealed, in one write with the integration. */
+    async create(input: NewIntegration): Promise<Integration> {
+      const { flowToken, ...fields } = input;
+      const row = await db.integration.create({ data: { ...fields, encryptedFlowToken: cipher.encrypt(flowToken) }, select: PUBLIC });
+      return toIntegration(row);
+    },
+    async listForProject(projectId: string): Promise<Integration[]> {
+      const rows = await db.integration.findMany({ where: { projectId }, select: PUBLIC, orderBy: { createdAt: "asc" } });
+      return rows.map(toIntegration);
+    },
+    async listForProjectAndFlow(projectId: string, flowId: string): Promise<Integration[]> {
+      const rows = await db.integration.findMany({ where: { projectId, flowId }, select: PUBLIC, orderBy: { createdAt: "asc" } });
+      return rows.map(toIntegration);
+    },
+    async findById(id: string): Promise<Integration | null> {
+      const row = await db.integration.findUnique({ where: { id }, select: PUBLIC });
+      return row ? toIntegration(row) : null;
+    },
+    async openFlowToken(id: string): Promise<string | null> {
+      const row = await db.integration.findUnique({ where: { id }, select: { encryptedFlowToken: true } });
+      return row ? cipher.decrypt(row.encryptedFlowToken) : null;
+    },
+  };
+}
+
+export type IntegrationsRepository = ReturnType<typeof integrationsRepository>;

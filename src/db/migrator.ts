@@ -62,6 +62,11 @@ function migrateSqlite(url: string, migrations: Migration[]): string[] {
   const db = new Sqlite(file);
   try {
     db.pragma("journal_mode = WAL");
+    // Prisma rewrites a changed SQLite table as copy, DROP, rename. With foreign
+    // keys enforced, that DROP would cascade into every child row, and the
+    // migration's own `PRAGMA foreign_keys=OFF` is ignored inside a transaction.
+    // So enforcement is off while migrating and the result is checked instead.
+    db.pragma("foreign_keys = OFF");
     db.exec(HISTORY_TABLE.replace(/TIMESTAMPTZ/g, "DATETIME").replace("now()", "CURRENT_TIMESTAMP"));
     // BEGIN IMMEDIATE takes the write lock first, so two processes never both apply.
     const run = db.transaction(() => {
@@ -69,6 +74,8 @@ function migrateSqlite(url: string, migrations: Migration[]): string[] {
       const pending = checkHistory(new Map(rows.map((r) => [r.migration_name, r.checksum])), migrations);
       for (const m of pending) {
         db.exec(m.sql);
+        const broken = db.pragma("foreign_key_check") as unknown[];
+        if (broken.length > 0) throw new Error(`Migration ${m.name} leaves ${broken.length} rows with broken foreign keys; nothing was applied`);
         db.prepare(
           `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (?, ?, CURRENT_TIMESTAMP, ?, 1)`,
         ).run(crypto.randomUUID(), m.checksum, m.name);

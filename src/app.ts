@@ -22,16 +22,27 @@ import { sourcesRoutes } from "./sources/sources.routes.ts";
 import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
 import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
+import { databaseKind } from "./db/database-url.ts";
+import type { ActivityRecorder } from "./activity-forwarding/activity.ts";
+import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
+import { issuesRepository } from "./tracker/issues.repository.ts";
+import { issuesService } from "./tracker/issues.service.ts";
+import { issuesRoutes } from "./tracker/issues.routes.ts";
+import { avatarsRoutes } from "./accounts/avatars.routes.ts";
 
 export interface AppDeps {
   config: Config;
   db: Database;
   logger: Logger;
+  /** Where domain activities go; the transactional outbox unless a bench swaps it. */
+  recorder?: ActivityRecorder;
+  /** Called after a commit that queued activities, e.g. to wake an in-process worker. */
+  onActivityRecorded?: () => void;
 }
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
-export function createApp({ config, db, logger }: AppDeps): express.Express {
+export function createApp({ config, db, logger, recorder, onActivityRecorded }: AppDeps): express.Express {
   const app = express();
   app.set("views", path.join(ROOT, "views"));
   app.set("view engine", "ejs");
@@ -44,6 +55,15 @@ export function createApp({ config, db, logger }: AppDeps): express.Express {
   const users = usersRepository(db);
   const projects = projectsRepository(db);
   const integrations = integrationsRepository(db, cipher);
+  const outbox = outboxRepository(db, databaseKind(config.databaseUrl));
+  const issues = issuesRepository(db);
+  const service = issuesService({
+    db, issues, projects, recorder: recorder ?? outbox.recorder, onRecorded: onActivityRecorded,
+    links: {
+      issueUrl: (issue) => `${config.appBaseUrl}/projects/${issue.projectId}/issues/${issue.number}`,
+      avatarUrl: (person) => `${config.appBaseUrl}/avatars/${person.id}.svg`,
+    },
+  });
   const flowdock = new FlowdockClient({ apiUrl: config.flowdock.apiUrl, timeoutMs: config.flowdock.timeoutMs });
   const auth = createAuthentication(users);
   useFlowdockStrategy(auth, {
@@ -72,8 +92,10 @@ export function createApp({ config, db, logger }: AppDeps): express.Express {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
   app.use(accountsRoutes({ users, auth }));
+  app.use(avatarsRoutes({ users }));
   app.use(projectsRoutes({ projects }));
-  app.use(sourcesRoutes({ projects, integrations }));
+  app.use(issuesRoutes({ issues, projects, service }));
+  app.use(sourcesRoutes({ db, projects, integrations, outbox, onRetry: onActivityRecorded }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,

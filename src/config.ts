@@ -53,6 +53,10 @@ const schema = z
     FLOWDOCK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     FLOWDOCK_CLIENT_ID: z.string().min(1).default("reference-integration-dev"),
     FLOWDOCK_CLIENT_SECRET: z.string().min(16, "at least 16 characters").default("dev-only-client-secret-change-me"),
+    DELIVERY_WORKER: onOff.prefault("on"),
+    DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(12),
+    DELIVERY_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     SIMULATOR: onOff.prefault("on"),
     SIMULATOR_PORT: port.default(4000),
     SIMULATOR_BASE_URL: url.optional(),
@@ -62,6 +66,10 @@ const schema = z
     SIMULATOR_CONTROL_API: onOff.prefault("off"),
   })
   .superRefine((env, ctx) => {
+    // A lease shorter than a request would let a second worker resend a message still in flight.
+    if (env.DELIVERY_LEASE_SECONDS * 1000 <= env.FLOWDOCK_TIMEOUT_MS) {
+      ctx.addIssue({ code: "custom", path: ["DELIVERY_LEASE_SECONDS"], message: "must be longer than FLOWDOCK_TIMEOUT_MS" });
+    }
     if (env.NODE_ENV !== "production") return;
     if (env.SESSION_SECRET === DEV_SESSION_SECRET) {
       ctx.addIssue({ code: "custom", path: ["SESSION_SECRET"], message: "set a secret of your own in production" });
@@ -105,6 +113,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       clientId: e.FLOWDOCK_CLIENT_ID,
       clientSecret: e.FLOWDOCK_CLIENT_SECRET,
       timeoutMs: e.FLOWDOCK_TIMEOUT_MS,
+    },
+    delivery: {
+      inProcessWorker: e.DELIVERY_WORKER,
+      concurrency: e.DELIVERY_CONCURRENCY,
+      maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+      leaseMs: e.DELIVERY_LEASE_SECONDS * 1000,
     },
     simulator: {
       enabled: e.SIMULATOR,

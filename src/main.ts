@@ -1,5 +1,6 @@
 // `npm start`: migrates the database, starts the local Flowdock (unless
-// SIMULATOR=off) and the app, and shuts both down gracefully.
+// SIMULATOR=off), the app and the delivery worker, and shuts them all down
+// gracefully, in the reverse order.
 import http from "node:http";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger } from "./observability/logger.ts";
@@ -9,38 +10,47 @@ import { createApp } from "./app.ts";
 import { onShutdown } from "./shutdown.ts";
 import { seedDemoData, DEMO_USER } from "./demo-seed.ts";
 import { pruneExpiredSessions } from "./web/session.ts";
+import { createDeliveryWorker } from "./activity-forwarding/create-worker.ts";
 import { startLocalFlowdock } from "./local-flowdock/server.ts";
 import { localFlowdockOptions } from "./local-flowdock/options.ts";
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: "app" });
+  // Closed last-in, first-out.
   const closers: (() => Promise<void>)[] = [];
 
   if (config.simulator.enabled) {
     const flowdock = await startLocalFlowdock(localFlowdockOptions(config, logger.child({ name: "local-flowdock" })));
-    closers.push(flowdock.close);
+    closers.unshift(flowdock.close);
     logger.info({ url: `${flowdock.url}/app` }, "local Flowdock ready: sign in as alice@example.com / flowdock");
   }
 
   const applied = await migrateDatabase(config.databaseUrl);
   if (applied.length) logger.info({ applied }, "database migrated");
   const db = createDatabase(config.databaseUrl);
+  closers.unshift(() => db.$disconnect());
   if (await seedDemoData(db)) logger.info({ email: DEMO_USER.email }, `demo data added: sign in to the app as ${DEMO_USER.email} / ${DEMO_USER.password}`);
+
   const pruning = setInterval(() => {
     pruneExpiredSessions(db).catch((err: unknown) => logger.warn({ err }, "pruning expired sessions failed"));
   }, 10 * 60_000);
   pruning.unref();
+  closers.unshift(async () => clearInterval(pruning));
 
-  const server = http.createServer(createApp({ config, db, logger }));
+  const worker = config.delivery.inProcessWorker ? createDeliveryWorker(config, db, logger) : undefined;
+  if (worker) {
+    worker.start();
+    closers.unshift(() => worker.stop());
+  }
+
+  const server = http.createServer(createApp({ config, db, logger, onActivityRecorded: () => worker?.nudge() }));
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
-  logger.info({ url: config.appBaseUrl }, "app ready");
-
   closers.unshift(() => new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
   }));
-  closers.push(async () => clearInterval(pruning), () => db.$disconnect());
+  logger.info({ url: config.appBaseUrl }, `app ready: open ${config.appBaseUrl}`);
   onShutdown(logger, closers);
 }
 

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient as SqliteClient } from "./generated/sqlite/client.ts";
+import { PrismaClient as SqliteClient, type Prisma } from "./generated/sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.ts";
 import { databaseKind, sqliteFilePath } from "./database-url.ts";
 
@@ -19,3 +19,6 @@ export function createDatabase(url: string): Database {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
   return new SqliteClient({ adapter: new PrismaBetterSQLite3({ url: file }) });
 }
+
+/** The client inside `db.$transaction(async (tx) => …)`: writes that commit together. */
+export type Tx = Prisma.TransactionClient;

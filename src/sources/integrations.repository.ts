@@ -53,6 +53,28 @@ export function integrationsRepository(db: Database, cipher: TokenCipher) {
       const row = await db.integration.findUnique({ where: { id }, select: PUBLIC });
       return row ? toIntegration(row) : null;
     },
+    /**
+     * The source was deleted in Flowdock (410): forget the integration and every
+     * delivery still queued for it, and leave the project one line saying so.
+     */
+    async removeBecauseSourceIsGone(id: string): Promise<Integration | null> {
+      return db.$transaction(async (tx) => {
+        const row = await tx.integration.findUnique({ where: { id }, select: { ...PUBLIC, project: { select: { name: true } } } });
+        if (!row) return null;
+        await tx.integration.delete({ where: { id } });
+        await tx.projectNotice.create({
+          data: {
+            projectId: row.projectId,
+            message: `The Flowdock source “${row.sourceName}” was removed from ${row.organizationName} / ${row.flowName}, so ${row.project.name} no longer posts there.`,
+          },
+        });
+        const { project: _project, ...integration } = row;
+        return toIntegration(integration);
+      });
+    },
+    async markBroken(id: string, reason: string): Promise<void> {
+      await db.integration.updateMany({ where: { id }, data: { status: "broken", statusReason: reason } });
+    },
     async openFlowToken(id: string): Promise<string | null> {
       const row = await db.integration.findUnique({ where: { id }, select: { encryptedFlowToken: true } });
       return row ? cipher.decrypt(row.encryptedFlowToken) : null;

@@ -1,26 +1,53 @@
-// A project's Flowdock integrations: which flows it posts to, and how they are doing.
-import { Router } from "express";
+// A project's Flowdock integrations: which flows it posts to, how deliveries to
+// each are doing, and a retry for deliveries parked as dead (owners only).
+import { Router, type Request } from "express";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
-import { notFound } from "../errors.ts";
+import { AppError, notFound } from "../errors.ts";
+import { csrf } from "../web/session.ts";
+import type { Database } from "../db/prisma-client.ts";
 import type { ProjectsRepository } from "../tracker/projects.repository.ts";
+import type { OutboxRepository } from "../activity-forwarding/outbox.repository.ts";
 import type { IntegrationsRepository } from "./integrations.repository.ts";
 
-export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations: IntegrationsRepository }): Router {
+export function sourcesRoutes(deps: { db: Database; projects: ProjectsRepository; integrations: IntegrationsRepository; outbox: OutboxRepository; onRetry?: () => void }): Router {
   const router = Router();
   router.use("/projects/:projectId/integrations", requireUser);
 
-  router.get("/projects/:projectId/integrations", async (req, res) => {
+  async function projectOf(req: Request) {
     const project = await deps.projects.findForMember(String(req.params.projectId), currentUser(req).id);
     if (!project) throw notFound("Project");
-    const integrations = await deps.integrations.listForProject(project.id);
-    res.render("sources/index", { title: `${project.name} · Flowdock`, project, integrations });
+    return project;
+  }
+
+  async function integrationOf(req: Request) {
+    const project = await projectOf(req);
+    const integration = await deps.integrations.findById(String(req.params.integrationId));
+    if (!integration || integration.projectId !== project.id) throw notFound("Integration");
+    return { project, integration };
+  }
+
+  router.get("/projects/:projectId/integrations", async (req, res) => {
+    const project = await projectOf(req);
+    const [integrations, notices] = await Promise.all([
+      deps.integrations.listForProject(project.id),
+      deps.db.projectNotice.findMany({ where: { projectId: project.id }, orderBy: { id: "desc" }, take: 10 }),
+    ]);
+    res.render("sources/index", { title: `${project.name} · Flowdock`, project, integrations, notices });
   });
 
   router.get("/projects/:projectId/integrations/:integrationId", async (req, res) => {
-    const project = await deps.projects.findForMember(String(req.params.projectId), currentUser(req).id);
-    const integration = project ? await deps.integrations.findById(String(req.params.integrationId)) : null;
-    if (!project || !integration || integration.projectId !== project.id) throw notFound("Integration");
-    res.render("sources/show", { title: `${project.name} → ${integration.flowName}`, project, integration, justCreated: req.query.created === "1" });
+    const { project, integration } = await integrationOf(req);
+    const [deliveries, counts] = await Promise.all([deps.outbox.recentForIntegration(integration.id), deps.outbox.countByStatus(integration.id)]);
+    res.render("sources/show", { title: `${project.name} → ${integration.flowName}`, project, integration, deliveries, counts, justCreated: req.query.created === "1" });
+  });
+
+  router.post("/projects/:projectId/integrations/:integrationId/deliveries/:deliveryId/retry", csrf.csrfSynchronisedProtection, async (req, res) => {
+    const { project, integration } = await integrationOf(req);
+    if (project.role !== "owner") throw new AppError("FORBIDDEN", "Only a project owner can retry deliveries.");
+    const id = Number(req.params.deliveryId);
+    if (!Number.isSafeInteger(id) || !(await deps.outbox.revive(id, integration.id))) throw notFound("Dead delivery");
+    deps.onRetry?.();
+    res.redirect(303, `/projects/${project.id}/integrations/${integration.id}`);
   });
 
   return router;

@@ -28,6 +28,10 @@ export function projectsRepository(db: Database) {
       const m = await db.membership.findUnique({ where: { userId_projectId: { userId, projectId } }, include: { project: true } });
       return m ? { id: m.project.id, name: m.project.name, createdAt: m.project.createdAt, role: m.role as Role } : null;
     },
+    async members(projectId: string): Promise<{ id: string; name: string; email: string; role: Role }[]> {
+      const rows = await db.membership.findMany({ where: { projectId }, include: { user: { select: { id: true, name: true, email: true } } }, orderBy: { user: { name: "asc" } } });
+      return rows.map((m) => ({ ...m.user, role: m.role as Role }));
+    },
     async create(name: string, ownerId: string): Promise<Project> {
       return db.project.create({
         data: { name, memberships: { create: { userId: ownerId, role: "owner" } } },

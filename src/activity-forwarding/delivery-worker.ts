@@ -1,0 +1,151 @@
+// Sends outbox rows to Flowdock. Bounded concurrency across threads, strict
+// order within one (the outbox only hands out the oldest undelivered row of a
+// thread), a uuid per message so a retry can never duplicate it, and each
+// Flowdock answer mapped to what happens next:
+//   2xx → sent · 5xx/timeout/network → backoff, then dead after the cap
+//   429 → wait Retry-After · 410 → the source is gone: delete the integration
+//   401 → the token is dead: mark the integration broken · 400 → dead at once
+import crypto from "node:crypto";
+import type { Logger } from "../observability/logger.ts";
+import type { FlowdockClient } from "../flowdock-client/flowdock-client.ts";
+import { FlowdockError } from "../flowdock-client/flowdock-errors.ts";
+import type { IntegrationsRepository } from "../sources/integrations.repository.ts";
+import type { ClaimedMessage, OutboxRepository } from "./outbox.repository.ts";
+import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.ts";
+
+export interface DeliveryWorkerOptions {
+  outbox: OutboxRepository;
+  integrations: IntegrationsRepository;
+  flowdock: FlowdockClient;
+  logger: Logger;
+  concurrency?: number;
+  /** How long a claimed row stays ours; must outlast one Flowdock request. */
+  leaseMs?: number;
+  /** How often an idle worker looks for new rows. */
+  pollMs?: number;
+  retry?: RetryPolicy;
+}
+
+export class DeliveryWorker {
+  readonly id = `worker-${crypto.randomUUID()}`;
+  private readonly inFlight = new Set<Promise<void>>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger">>;
+
+  constructor(private readonly deps: DeliveryWorkerOptions) {
+    this.o = {
+      concurrency: deps.concurrency ?? 8,
+      leaseMs: deps.leaseMs ?? 60_000,
+      pollMs: deps.pollMs ?? 100,
+      retry: deps.retry ?? DEFAULT_RETRY_POLICY,
+    };
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run().catch((err: unknown) => {
+      this.deps.logger.fatal({ err }, "delivery worker stopped unexpectedly");
+      this.running = false;
+    });
+  }
+
+  /** Stops claiming and waits for the deliveries under way. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Look for work now rather than at the next poll (e.g. right after an event was recorded). */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const free = this.o.concurrency - this.inFlight.size;
+      const claimed = free > 0 ? await this.claimSafely(free) : [];
+      for (const row of claimed) this.track(this.deliver(row));
+      if (claimed.length === 0 || this.inFlight.size >= this.o.concurrency) await this.idle();
+    }
+  }
+
+  private async claimSafely(limit: number): Promise<ClaimedMessage[]> {
+    try {
+      return await this.deps.outbox.claim(this.id, limit, this.o.leaseMs);
+    } catch (err) {
+      this.deps.logger.error({ err }, "claiming outbox rows failed; retrying shortly");
+      return [];
+    }
+  }
+
+  private track(delivery: Promise<void>): void {
+    this.inFlight.add(delivery);
+    void delivery.finally(() => {
+      this.inFlight.delete(delivery);
+      this.wake?.();
+    });
+  }
+
+  // Until a delivery finishes, a nudge arrives, or the poll interval passes.
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.o.pollMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async deliver(row: ClaimedMessage): Promise<void> {
+    const log = this.deps.logger.child({ outboxId: row.id, integrationId: row.integrationId, thread: row.threadKey });
+    try {
+      const token = await this.deps.integrations.openFlowToken(row.integrationId);
+      if (token === null) return; // the integration was deleted meanwhile; its rows went with it
+      await this.deps.flowdock.postMessage(token, row.message);
+      await this.deps.outbox.markSent(row.id, this.id);
+    } catch (err) {
+      await this.handleFailure(row, err, log).catch((handlingErr: unknown) => log.error({ err: handlingErr }, "recording a failed delivery failed; the lease will expire and the row be retried"));
+    }
+  }
+
+  private async handleFailure(row: ClaimedMessage, err: unknown, log: Logger): Promise<void> {
+    const failure = err instanceof FlowdockError ? err : new FlowdockError("transient", "delivery failed", { cause: err });
+    const attempts = row.attempts + 1;
+    switch (failure.kind) {
+      case "gone": {
+        const removed = await this.deps.integrations.removeBecauseSourceIsGone(row.integrationId);
+        if (removed) log.warn({ sourceId: removed.sourceId, flow: `${removed.organizationName}/${removed.flowName}` }, "the Flowdock source was removed: integration and its pending deliveries deleted");
+        return;
+      }
+      case "unauthorized":
+        await this.deps.integrations.markBroken(row.integrationId, "Flowdock no longer accepts this integration's token. Remove it in Inbox Settings and add it again.");
+        log.warn("Flowdock refused the flow token: integration marked broken, posting stopped");
+        await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(), attempts: row.attempts, error: failure.message });
+        return;
+      case "rate_limited":
+        // Not the message's fault: wait as asked, without using up an attempt.
+        await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(Date.now() + (failure.details.retryAfterMs ?? 1_000)), attempts: row.attempts, error: failure.message });
+        return;
+      case "invalid":
+      case "forbidden":
+        await this.deps.outbox.markDead(row.id, this.id, { attempts, error: failure.message });
+        log.error({ fieldErrors: failure.details.fieldErrors }, "Flowdock rejected the message: parked as dead");
+        return;
+      default:
+        if (attempts >= this.o.retry.maxAttempts) {
+          await this.deps.outbox.markDead(row.id, this.id, { attempts, error: failure.message });
+          log.error({ attempts, error: failure.message }, "delivery failed too often: parked as dead");
+          return;
+        }
+        await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(Date.now() + backoffDelay(this.o.retry, attempts)), attempts, error: failure.message });
+        log.info({ attempts, error: failure.message }, "delivery failed; will retry");
+    }
+  }
+}

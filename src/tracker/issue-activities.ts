@@ -1,0 +1,76 @@
+// How the example domain shows up in Flowdock: each issue is one thread whose
+// state (title, description, status colour, assignee, priority, labels) is sent
+// in full with every activity, and each change or comment is one message in it.
+import type { Activity } from "../activity-forwarding/activity.ts";
+import type { Comment, Issue, Person } from "./issue.ts";
+
+export interface Links {
+  issueUrl(issue: Issue): string;
+  avatarUrl(person: Person): string;
+}
+
+export type IssueChange =
+  | { kind: "issue.opened" }
+  | { kind: "issue.edited"; fields: string[] }
+  | { kind: "issue.assigned" }
+  | { kind: "issue.labelled" }
+  | { kind: "issue.closed" }
+  | { kind: "issue.reopened" };
+
+export function issueThreadKey(issue: Pick<Issue, "id">): string {
+  return `issue:${issue.id}`;
+}
+
+export function activityFor(change: IssueChange, issue: Issue, actor: Person, links: Links): Activity {
+  return {
+    ...common(issue, actor, links),
+    kind: change.kind,
+    event: "activity",
+    title: titleFor(change, issue),
+    ...(change.kind === "issue.edited" ? { body: `<p>Changed: ${change.fields.map(escapeHtml).join(", ")}</p>` } : {}),
+  };
+}
+
+export function discussionFor(comment: Comment, issue: Issue, links: Links): Activity {
+  return { ...common(issue, comment.author, links), kind: "issue.commented", event: "discussion", body: paragraphs(comment.body) };
+}
+
+function common(issue: Issue, actor: Person, links: Links): Omit<Activity, "kind" | "event"> {
+  return {
+    projectId: issue.projectId,
+    threadKey: issueThreadKey(issue),
+    author: { name: actor.name, email: actor.email, avatar: links.avatarUrl(actor) },
+    tags: issue.labels,
+    thread: {
+      title: `#${issue.number} ${issue.title}`,
+      body: paragraphs(issue.description),
+      external_url: links.issueUrl(issue),
+      status: issue.status === "open" ? { color: "green", value: "open" } : { color: "red", value: "closed" },
+      fields: [
+        { label: "Assignee", value: escapeHtml(issue.assignee?.name ?? "nobody") },
+        { label: "Priority", value: escapeHtml(issue.priority) },
+        { label: "Labels", value: escapeHtml(issue.labels.join(", ") || "none") },
+      ],
+    },
+  };
+}
+
+function titleFor(change: IssueChange, issue: Issue): string {
+  switch (change.kind) {
+    case "issue.opened": return "opened the issue";
+    case "issue.edited": return "edited the issue";
+    case "issue.assigned": return issue.assignee ? `assigned the issue to ${issue.assignee.name}` : "unassigned the issue";
+    case "issue.labelled": return issue.labels.length ? `labelled the issue ${issue.labels.join(", ")}` : "removed the issue's labels";
+    case "issue.closed": return "closed the issue";
+    case "issue.reopened": return "reopened the issue";
+  }
+}
+
+// Our text is plain; Flowdock renders thread and message bodies as HTML.
+function paragraphs(text: string): string {
+  return text.trim() ? text.trim().split(/\n{2,}/).map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("") : "";
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}

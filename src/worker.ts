@@ -1,0 +1,23 @@
+// `npm run worker`: the delivery worker alone, beside one or more app instances.
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./observability/logger.ts";
+import { createDatabase } from "./db/prisma-client.ts";
+import { migrateDatabase } from "./db/migrator.ts";
+import { createDeliveryWorker } from "./activity-forwarding/create-worker.ts";
+import { onShutdown } from "./shutdown.ts";
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: "worker" });
+  await migrateDatabase(config.databaseUrl);
+  const db = createDatabase(config.databaseUrl);
+  const worker = createDeliveryWorker(config, db, logger);
+  worker.start();
+  logger.info({ worker: worker.id, flowdock: config.flowdock.apiUrl }, "delivery worker running");
+  onShutdown(logger, [() => worker.stop(), () => db.$disconnect()]);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

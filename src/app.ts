@@ -46,6 +46,8 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   const app = express();
   app.set("views", path.join(ROOT, "views"));
   app.set("view engine", "ejs");
+  // Compiled templates are kept, except in development where edits should show at once.
+  app.set("view cache", config.env !== "development");
   app.set("query parser", "simple");
   const secure = config.appBaseUrl.startsWith("https:");
   app.set("trust proxy", secure ? 1 : false);

@@ -25,4 +25,6 @@ export interface Activity {
 export interface ActivityRecorder {
   /** Queues the activity for every integration of its project, as part of `tx`. */
   record(tx: Tx, activity: Activity): Promise<void>;
+  /** Called with the transaction's activities once it has committed (a recorder that doesn't queue can deliver here). */
+  committed?(activities: Activity[]): Promise<void>;
 }

@@ -29,6 +29,8 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker {
   readonly id = `worker-${crypto.randomUUID()}`;
   private readonly inFlight = new Set<Promise<void>>();
+  // Decrypted flow tokens, briefly, so a busy thread doesn't read and decrypt one per message.
+  private readonly tokens = new Map<string, { token: string; until: number }>();
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -68,9 +70,11 @@ export class DeliveryWorker {
   private async run(): Promise<void> {
     while (this.running) {
       const free = this.o.concurrency - this.inFlight.size;
-      const claimed = free > 0 ? await this.claimSafely(free) : [];
+      // Claim in batches (one query for several rows) unless nothing is under way.
+      const worthClaiming = free > 0 && (free >= Math.ceil(this.o.concurrency / 2) || this.inFlight.size === 0);
+      const claimed = worthClaiming ? await this.claimSafely(free) : [];
       for (const row of claimed) this.track(this.deliver(row));
-      if (claimed.length === 0 || this.inFlight.size >= this.o.concurrency) await this.idle();
+      if (claimed.length === 0 || !worthClaiming || this.inFlight.size >= this.o.concurrency) await this.idle();
     }
   }
 
@@ -106,7 +110,7 @@ export class DeliveryWorker {
   private async deliver(row: ClaimedMessage): Promise<void> {
     const log = this.deps.logger.child({ outboxId: row.id, integrationId: row.integrationId, thread: row.threadKey });
     try {
-      const token = await this.deps.integrations.openFlowToken(row.integrationId);
+      const token = await this.flowToken(row.integrationId);
       if (token === null) return; // the integration was deleted meanwhile; its rows went with it
       await this.deps.flowdock.postMessage(token, row.message);
       await this.deps.outbox.markSent(row.id, this.id);
@@ -115,8 +119,18 @@ export class DeliveryWorker {
     }
   }
 
+  private async flowToken(integrationId: string): Promise<string | null> {
+    const cached = this.tokens.get(integrationId);
+    if (cached && cached.until > Date.now()) return cached.token;
+    const token = await this.deps.integrations.openFlowToken(integrationId);
+    if (token === null) this.tokens.delete(integrationId);
+    else this.tokens.set(integrationId, { token, until: Date.now() + 60_000 });
+    return token;
+  }
+
   private async handleFailure(row: ClaimedMessage, err: unknown, log: Logger): Promise<void> {
     const failure = err instanceof FlowdockError ? err : new FlowdockError("transient", "delivery failed", { cause: err });
+    if (failure.kind === "gone" || failure.kind === "unauthorized") this.tokens.delete(row.integrationId);
     const attempts = row.attempts + 1;
     switch (failure.kind) {
       case "gone": {

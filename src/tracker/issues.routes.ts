@@ -49,12 +49,13 @@ export function issuesRoutes(deps: { issues: IssuesRepository; projects: Project
     res.render("issues/form", { title: "New issue", ...ctx, issue: null, values: {}, errors: {} });
   });
 
+  // The service checks membership; the page context is only loaded to show the form again.
   router.post(base, csrf.csrfSynchronisedProtection, async (req, res) => {
-    const ctx = await pageContext(req);
     const form = parseInput(issueForm, req.body);
-    if (!form.ok) return showForm(res, { ...ctx, issue: null, values: req.body, errors: form.errors });
-    const issue = await withFieldErrors(() => deps.service.open(currentUser(req), ctx.project.id, form.data as IssueInput), (errors) => showForm(res, { ...ctx, issue: null, values: req.body, errors }));
-    if (issue) res.redirect(303, `/projects/${ctx.project.id}/issues/${issue.number}`);
+    const again = async (errors: FieldErrors) => showForm(res, { ...(await pageContext(req)), issue: null, values: req.body, errors });
+    if (!form.ok) return again(form.errors);
+    const issue = await withFieldErrors(() => deps.service.open(currentUser(req), String(req.params.projectId), form.data as IssueInput), again);
+    if (issue) res.redirect(303, `/projects/${issue.projectId}/issues/${issue.number}`);
   });
 
   router.get(`${base}/:number`, async (req, res) => {
@@ -109,12 +110,12 @@ function showForm(res: Response, locals: { issue: Issue | null; values: unknown;
 }
 
 // A validation error from the service (e.g. an assignee outside the project) goes back to the form.
-async function withFieldErrors<T>(action: () => Promise<T>, onInvalid: (errors: FieldErrors) => void): Promise<T | undefined> {
+async function withFieldErrors<T>(action: () => Promise<T>, onInvalid: (errors: FieldErrors) => unknown): Promise<T | undefined> {
   try {
     return await action();
   } catch (err) {
     if (err instanceof AppError && err.code === "VALIDATION_FAILED" && err.details) {
-      onInvalid(err.details);
+      await onInvalid(err.details);
       return undefined;
     }
     throw err;

@@ -1,8 +1,8 @@
 // The issue tracker's use cases. Each change and the activities it causes are
 // written in one transaction, so an event is recorded exactly when its change
 // is, and no web request ever waits for Flowdock.
-import type { Database } from "../db/prisma-client.ts";
-import type { ActivityRecorder } from "../activity-forwarding/activity.ts";
+import type { Database, Tx } from "../db/prisma-client.ts";
+import type { Activity, ActivityRecorder } from "../activity-forwarding/activity.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { Issue, Person, Priority } from "./issue.ts";
 import type { IssueChanges, IssuesRepository } from "./issues.repository.ts";
@@ -47,28 +47,37 @@ export function issuesService(deps: IssuesDeps) {
     return issue;
   }
 
-  // Applies changes and records one activity per kind of change, all in one transaction.
-  async function change(actor: Person, issue: Issue, changes: IssueChanges, describe: (after: Issue) => IssueChange[]): Promise<Issue> {
-    const updated = await deps.db.$transaction(async (tx) => {
+  // Runs a change and records its activities in one transaction, then tells
+  // whoever delivers them that they are committed.
+  async function recordingChange<T>(work: (tx: Tx, record: (activity: Activity) => Promise<void>) => Promise<T>): Promise<T> {
+    const recorded: Activity[] = [];
+    const result = await deps.db.$transaction((tx) => work(tx, async (activity) => {
+      recorded.push(activity);
+      await deps.recorder.record(tx, activity);
+    }));
+    await deps.recorder.committed?.(recorded);
+    deps.onRecorded?.();
+    return result;
+  }
+
+  // Applies changes and records one activity per kind of change.
+  function change(actor: Person, issue: Issue, changes: IssueChanges, describe: (after: Issue) => IssueChange[]): Promise<Issue> {
+    return recordingChange(async (tx, record) => {
       const after = await deps.issues.update(tx, issue.id, changes);
-      for (const c of describe(after)) await deps.recorder.record(tx, activityFor(c, after, actor, deps.links));
+      for (const c of describe(after)) await record(activityFor(c, after, actor, deps.links));
       return after;
     });
-    deps.onRecorded?.();
-    return updated;
   }
 
   return {
     async open(actor: Person, projectId: string, input: IssueInput): Promise<Issue> {
       await memberProject(actor, projectId);
       await checkAssignee(projectId, input.assigneeId);
-      const issue = await deps.db.$transaction(async (tx) => {
+      return recordingChange(async (tx, record) => {
         const created = await deps.issues.create(tx, { projectId, authorId: actor.id, ...input });
-        await deps.recorder.record(tx, activityFor({ kind: "issue.opened" }, created, actor, deps.links));
+        await record(activityFor({ kind: "issue.opened" }, created, actor, deps.links));
         return created;
       });
-      deps.onRecorded?.();
-      return issue;
     },
 
     async edit(actor: Person, projectId: string, number: number, input: IssueInput): Promise<Issue> {
@@ -99,13 +108,11 @@ export function issuesService(deps: IssuesDeps) {
 
     async comment(actor: Person, projectId: string, number: number, body: string) {
       const issue = await issueOf(actor, projectId, number);
-      const comment = await deps.db.$transaction(async (tx) => {
+      return recordingChange(async (tx, record) => {
         const added = await deps.issues.addComment(tx, { issueId: issue.id, authorId: actor.id, body });
-        await deps.recorder.record(tx, discussionFor(added, issue, deps.links));
+        await record(discussionFor(added, issue, deps.links));
         return added;
       });
-      deps.onRecorded?.();
-      return comment;
     },
 
     issueOf,

@@ -2,7 +2,7 @@
 // (never the MemoryStore, so sessions survive restarts and work across
 // instances), cookies HttpOnly + SameSite=Lax, Secure when served over HTTPS.
 import session from "express-session";
-import { PrismaSessionStore } from "@quixo3/prisma-session-store";
+import { DatabaseSessionStore } from "./session-store.ts";
 import { csrfSync } from "csrf-sync";
 import type { Request, RequestHandler } from "express";
 import type { Database } from "../db/prisma-client.ts";
@@ -12,7 +12,7 @@ const WEEK_MS = 7 * 86_400_000;
 
 export function createSessionMiddleware(db: Database, options: { secret: string; secure: boolean }): RequestHandler {
   // No pruning timer here: main.ts runs pruneExpiredSessions, so tests hold no timers.
-  const store = new PrismaSessionStore(db as never, { dbRecordIdIsSessionId: true, logger: false });
+  const store = new DatabaseSessionStore(db);
   return session({
     name: SESSION_COOKIE,
     secret: options.secret,

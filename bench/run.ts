@@ -52,9 +52,11 @@ async function createIssues(app: BenchApp, label: string, perSecond = 20): Promi
 
 async function decoupling(fd: Flowdock, dir: string) {
   await fd.faults("messages", { latencyMs: 250 });
-  let worker: ReturnType<typeof createDeliveryWorker> | undefined;
-  const outboxApp = await startApp(dir, "decoupled", fd, () => ({ onActivityRecorded: () => worker?.nudge() }));
-  worker = createDeliveryWorker(outboxApp.config, outboxApp.db, quiet);
+  // As `npm start` runs it: the worker in the app's process, woken after each commit.
+  const wake = { worker: undefined as ReturnType<typeof createDeliveryWorker> | undefined };
+  const outboxApp = await startApp(dir, "decoupled", fd, () => ({ onActivityRecorded: () => wake.worker?.nudge() }));
+  const worker = createDeliveryWorker(outboxApp.config, outboxApp.db, quiet);
+  wake.worker = worker;
   worker.start();
   const decoupled = await createIssues(outboxApp, "outbox");
   await worker.stop();

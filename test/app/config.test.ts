@@ -30,7 +30,7 @@ describe("configuration", () => {
     for (const name of ["PORT", "DATABASE_URL", "FLOWDOCK_API_URL", "SESSION_SECRET", "TOKEN_ENCRYPTION_KEYS", "SIMULATOR"]) {
       expect(found.some((p) => p.startsWith(`${name}:`)), name).toBe(true);
     }
-    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/Invalid configuration:\n  - PORT/);
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/Invalid configuration:\n {2}- PORT/);
   });
 
   it("when running in production, the development secrets are refused", () => {

@@ -3,6 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, createSource, passwordToken, startTestFlowdock } from "../support/local-flowdock.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
+// Read-back answers, loosely typed: each test checks the fields it cares about.
+type Json = { id?: unknown; title?: unknown; sent?: unknown; event?: unknown; external_thread_id?: unknown; [key: string]: unknown };
+
 let fd: LocalFlowdock;
 let flowToken: string;
 let alice: string;
@@ -18,7 +21,7 @@ const activity = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 const post = (body: unknown, headers: Record<string, string> = {}) => api(fd.url, "/messages", { method: "POST", body, headers });
-const messages = async () => (await api(fd.url, "/flows/acme/main/messages?limit=100", { token: alice })).body as Record<string, unknown> & { id?: unknown; title?: unknown }[];
+const messages = async () => (await api(fd.url, "/flows/acme/main/messages?limit=100", { token: alice })).body as Json[];
 
 describe("posting messages", () => {
   it("when an activity is posted, the answer is 202 {} and the message is in the flow with its thread", async () => {
@@ -85,21 +88,21 @@ describe("posting messages", () => {
     await post(activity());
     await post(activity({ title: "closed the issue", thread: closed }));
     await post(activity({ event: "discussion", title: undefined, body: "<p>Done</p>", thread: closed }));
-    const threads = (await api(fd.url, "/flows/acme/main/threads", { token: alice })).body as Record<string, unknown> & { id?: unknown; title?: unknown }[];
+    const threads = (await api(fd.url, "/flows/acme/main/threads", { token: alice })).body as Json[];
     expect(threads).toHaveLength(1);
     expect(threads[0]).toMatchObject({ external_thread_id: "issue:1", title: "Broken footer link", status: { color: "red", value: "closed" }, fields: [{ label: "Priority", value: "low" }], source: { name: "Website" } });
-    const inThread = (await api(fd.url, `/flows/acme/main/threads/${threads[0]!.id}/messages`, { token: alice })).body as Record<string, unknown> & { id?: unknown; title?: unknown }[];
+    const inThread = (await api(fd.url, `/flows/acme/main/threads/${threads[0]!.id}/messages`, { token: alice })).body as Json[];
     expect(inThread.map((m) => m.event)).toEqual(["activity", "activity", "discussion"]);
   });
 
   it("when a flow has many messages, /messages pages oldest first with since_id and limit; /threads is most recently updated first", async () => {
     for (let i = 1; i <= 5; i++) await post(activity({ external_thread_id: `t${i}`, title: `m${i}` }));
     await post(activity({ external_thread_id: "t1", title: "m6" }));
-    const firstTwo = (await api(fd.url, "/flows/acme/main/messages?since_id=0&limit=2", { token: alice })).body as Record<string, unknown> & { id?: unknown; title?: unknown }[];
+    const firstTwo = (await api(fd.url, "/flows/acme/main/messages?since_id=0&limit=2", { token: alice })).body as Json[];
     expect(firstTwo.map((m) => m.title)).toEqual(["m1", "m2"]);
-    const next = (await api(fd.url, `/flows/acme/main/messages?since_id=${firstTwo[1]!.id}&limit=2`, { token: alice })).body as Record<string, unknown> & { id?: unknown; title?: unknown }[];
+    const next = (await api(fd.url, `/flows/acme/main/messages?since_id=${firstTwo[1]!.id}&limit=2`, { token: alice })).body as Json[];
     expect(next.map((m) => m.title)).toEqual(["m3", "m4"]);
-    const threads = (await api(fd.url, "/flows/acme/main/threads", { token: alice })).body as Record<string, unknown> & { id?: unknown; title?: unknown }[];
+    const threads = (await api(fd.url, "/flows/acme/main/threads", { token: alice })).body as Json[];
     expect(threads[0]!.external_thread_id).toBe("t1");
     expect((await api(fd.url, "/flows/acme/main/messages?limit=1000", { token: alice })).status).toBe(400);
   });

@@ -18,7 +18,7 @@ const forceInput = z.object({
   count: z.number().int().min(1).max(100_000).default(1),
   retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
 }).strict();
-const rateLimitInput = z.object({ max: z.number().int().min(1), windowMs: z.number().int().min(1) }).strict().nullable();
+const rateLimitInput = z.object({ max: z.number().int().min(1), windowMs: z.number().int().min(1) }).strict();
 const clockInput = z.object({ advanceMs: z.number().int().min(0) }).strict();
 
 function target(value: string): FaultTarget {
@@ -51,6 +51,11 @@ export function controlRoutes(ctx: SimulatorContext, actions: { reset: () => Pro
   router.put("/rate-limit", (req, res) => {
     ctx.rateLimiter.configure(parseInput(rateLimitInput, req.body));
     res.json({ rateLimit: ctx.rateLimiter.current() });
+  });
+  // Off again (a JSON body of `null` is not accepted by the JSON parser, so a verb of its own).
+  router.delete("/rate-limit", (_req, res) => {
+    ctx.rateLimiter.configure(null);
+    res.json({ rateLimit: null });
   });
   router.post("/clock", (req, res) => {
     actions.advanceClock(parseInput(clockInput, req.body).advanceMs);

@@ -143,10 +143,14 @@ export class DeliveryWorker {
         log.warn("Flowdock refused the flow token: integration marked broken, posting stopped");
         await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(), attempts: row.attempts, error: failure.message });
         return;
-      case "rate_limited":
-        // Not the message's fault: wait as asked, without using up an attempt.
-        await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(Date.now() + (failure.details.retryAfterMs ?? 1_000)), attempts: row.attempts, error: failure.message });
+      case "rate_limited": {
+        // The limit is per flow token: hold all of this integration's messages as
+        // asked, without using up an attempt of this one.
+        const until = new Date(Date.now() + (failure.details.retryAfterMs ?? 1_000));
+        await this.deps.outbox.retryLater(row.id, this.id, { availableAt: until, attempts: row.attempts, error: failure.message });
+        await this.deps.outbox.deferIntegration(row.integrationId, until);
         return;
+      }
       case "invalid":
       case "forbidden":
         await this.deps.outbox.markDead(row.id, this.id, { attempts, error: failure.message });

@@ -81,6 +81,11 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
       await db.outboxMessage.updateMany({ where: { id, leaseOwner: owner }, data: { status: "dead", attempts: update.attempts, lastError: update.error, leaseOwner: null, leaseUntil: null } });
     },
 
+    /** Holds every pending row of an integration until `until` (its flow token is rate-limited). */
+    async deferIntegration(integrationId: string, until: Date): Promise<void> {
+      await db.outboxMessage.updateMany({ where: { integrationId, status: "pending", availableAt: { lt: until } }, data: { availableAt: until } });
+    },
+
     /** A dead row goes back in the queue (a project owner asked for it). */
     async revive(id: number, integrationId: string): Promise<boolean> {
       const { count } = await db.outboxMessage.updateMany({ where: { id, integrationId, status: "dead" }, data: { status: "pending", attempts: 0, availableAt: new Date(), lastError: null } });
@@ -135,15 +140,18 @@ const ELIGIBLE = `
   AND EXISTS (SELECT 1 FROM "Integration" i WHERE i."id" = o."integrationId" AND i."status" = 'active')
   AND NOT EXISTS (SELECT 1 FROM "OutboxMessage" e WHERE e."integrationId" = o."integrationId" AND e."threadKey" = o."threadKey" AND e."id" < o."id" AND e."status" <> 'sent')`;
 
+// Oldest due first, straight off the (status, availableAt) index, so a claim
+// stops after `limit` rows instead of sorting the whole backlog. Order within a
+// thread doesn't depend on this: the NOT EXISTS above guarantees it.
 // SKIP LOCKED lets several workers claim side by side without waiting on each other.
 const CLAIM_POSTGRES = `
 UPDATE "OutboxMessage" SET "leaseOwner" = $1, "leaseUntil" = $2::timestamp
-WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE ${ELIGIBLE.replace(/\$3/g, "$3::timestamp")} ORDER BY o."id" LIMIT $4 FOR UPDATE SKIP LOCKED)
+WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE ${ELIGIBLE.replace(/\$3/g, "$3::timestamp")} ORDER BY o."availableAt" LIMIT $4 FOR UPDATE SKIP LOCKED)
 RETURNING "id", "integrationId", "threadKey", "uuid", "payload", "attempts"`;
 
 // SQLite runs one worker; the statement is atomic on its own. Its driver takes
 // only anonymous `?` parameters, so `now` is passed once per use.
 const CLAIM_SQLITE = `
 UPDATE "OutboxMessage" SET "leaseOwner" = ?, "leaseUntil" = ?
-WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE ${ELIGIBLE.replace(/\$3/g, "?")} ORDER BY o."id" LIMIT ?)
+WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE ${ELIGIBLE.replace(/\$3/g, "?")} ORDER BY o."availableAt" LIMIT ?)
 RETURNING "id", "integrationId", "threadKey", "uuid", "payload", "attempts"`;

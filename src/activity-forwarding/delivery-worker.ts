@@ -12,6 +12,7 @@ import { FlowdockError } from "../flowdock-client/flowdock-errors.ts";
 import type { IntegrationsRepository } from "../sources/integrations.repository.ts";
 import type { ClaimedMessage, OutboxRepository } from "./outbox.repository.ts";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.ts";
+import { SourceErrorReporter, type DeliveryTarget } from "./source-error-reporter.ts";
 
 export interface DeliveryWorkerOptions {
   outbox: OutboxRepository;
@@ -29,14 +30,17 @@ export interface DeliveryWorkerOptions {
 export class DeliveryWorker {
   readonly id = `worker-${crypto.randomUUID()}`;
   private readonly inFlight = new Set<Promise<void>>();
-  // Decrypted flow tokens, briefly, so a busy thread doesn't read and decrypt one per message.
-  private readonly tokens = new Map<string, { token: string; until: number }>();
+  // Delivery targets (decrypted flow token, reported error), briefly, so a busy
+  // thread doesn't read and decrypt one per message.
+  private readonly targets = new Map<string, { target: DeliveryTarget; until: number }>();
+  private readonly reporter: SourceErrorReporter;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger">>;
 
   constructor(private readonly deps: DeliveryWorkerOptions) {
+    this.reporter = new SourceErrorReporter(deps);
     this.o = {
       concurrency: deps.concurrency ?? 8,
       leaseMs: deps.leaseMs ?? 60_000,
@@ -109,28 +113,35 @@ export class DeliveryWorker {
 
   private async deliver(row: ClaimedMessage): Promise<void> {
     const log = this.deps.logger.child({ outboxId: row.id, integrationId: row.integrationId, thread: row.threadKey });
+    let target: DeliveryTarget | null = null;
     try {
-      const token = await this.flowToken(row.integrationId);
-      if (token === null) return; // the integration was deleted meanwhile; its rows went with it
-      await this.deps.flowdock.postMessage(token, row.message);
+      target = await this.target(row.integrationId);
+      if (target === null) return; // the integration was deleted meanwhile; its rows went with it
+      await this.deps.flowdock.postMessage(target.flowToken, row.message);
       await this.deps.outbox.markSent(row.id, this.id);
+      await this.reporter.deliverySucceeded(row.integrationId, target);
     } catch (err) {
-      await this.handleFailure(row, err, log).catch((handlingErr: unknown) => log.error({ err: handlingErr }, "recording a failed delivery failed; the lease will expire and the row be retried"));
+      await this.handleFailure(row, err, log, target).catch((handlingErr: unknown) => log.error({ err: handlingErr }, "recording a failed delivery failed; the lease will expire and the row be retried"));
     }
   }
 
-  private async flowToken(integrationId: string): Promise<string | null> {
-    const cached = this.tokens.get(integrationId);
-    if (cached && cached.until > Date.now()) return cached.token;
-    const token = await this.deps.integrations.openFlowToken(integrationId);
-    if (token === null) this.tokens.delete(integrationId);
-    else this.tokens.set(integrationId, { token, until: Date.now() + 60_000 });
-    return token;
+  private async target(integrationId: string): Promise<DeliveryTarget | null> {
+    const cached = this.targets.get(integrationId);
+    if (cached && cached.until > Date.now()) return cached.target;
+    const target = await this.deps.integrations.deliveryTarget(integrationId);
+    if (target === null) this.targets.delete(integrationId);
+    else this.targets.set(integrationId, { target, until: Date.now() + 60_000 });
+    return target;
   }
 
-  private async handleFailure(row: ClaimedMessage, err: unknown, log: Logger): Promise<void> {
+  private async parkAsDead(row: ClaimedMessage, target: DeliveryTarget | null, attempts: number, failure: FlowdockError): Promise<void> {
+    await this.deps.outbox.markDead(row.id, this.id, { attempts, error: failure.message });
+    if (target) await this.reporter.deliveryFailed(row.integrationId, target, failure.message);
+  }
+
+  private async handleFailure(row: ClaimedMessage, err: unknown, log: Logger, target: DeliveryTarget | null): Promise<void> {
     const failure = err instanceof FlowdockError ? err : new FlowdockError("transient", "delivery failed", { cause: err });
-    if (failure.kind === "gone" || failure.kind === "unauthorized") this.tokens.delete(row.integrationId);
+    if (failure.kind === "gone" || failure.kind === "unauthorized") this.targets.delete(row.integrationId);
     const attempts = row.attempts + 1;
     switch (failure.kind) {
       case "gone": {
@@ -153,12 +164,12 @@ export class DeliveryWorker {
       }
       case "invalid":
       case "forbidden":
-        await this.deps.outbox.markDead(row.id, this.id, { attempts, error: failure.message });
+        await this.parkAsDead(row, target, attempts, failure);
         log.error({ fieldErrors: failure.details.fieldErrors }, "Flowdock rejected the message: parked as dead");
         return;
       default:
         if (attempts >= this.o.retry.maxAttempts) {
-          await this.deps.outbox.markDead(row.id, this.id, { attempts, error: failure.message });
+          await this.parkAsDead(row, target, attempts, failure);
           log.error({ attempts, error: failure.message }, "delivery failed too often: parked as dead");
           return;
         }

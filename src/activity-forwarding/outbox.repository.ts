@@ -86,6 +86,10 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
       await db.outboxMessage.updateMany({ where: { integrationId, status: "pending", availableAt: { lt: until } }, data: { availableAt: until } });
     },
 
+    async deadCount(integrationId: string): Promise<number> {
+      return db.outboxMessage.count({ where: { integrationId, status: "dead" } });
+    },
+
     /** A dead row goes back in the queue (a project owner asked for it). */
     async revive(id: number, integrationId: string): Promise<boolean> {
       const { count } = await db.outboxMessage.updateMany({ where: { id, integrationId, status: "dead" }, data: { status: "pending", attempts: 0, availableAt: new Date(), lastError: null } });

@@ -149,8 +149,9 @@ describe("forwarding issue events to Flowdock", () => {
     expect(page.text).toContain("broken");
   });
 
-  it("when a delivery keeps failing, it is parked as failed, blocks its thread, and a project owner's retry sends it and what waited behind it", async () => {
-    const { integration } = await connectDemoProject(app, fd.url);
+  it("when a delivery keeps failing, it is parked as failed, blocks its thread, shows an error on the source, and a project owner's retry sends it, what waited behind it, and clears the error", async () => {
+    const { integration, source, userToken } = await connectDemoProject(app, fd.url);
+    const sourceError = async () => ((await api(fd.url, `/flows/acme/main/sources/${source.id}`, { token: userToken })).body as { error_message: string | null }).error_message;
     const demo = await signedIn(app);
     await api(fd.url, "/_simulator/faults/messages/next", { method: "POST", body: { status: 503, count: 3 } });
     const n = await demo.open({ title: "Unlucky" });
@@ -159,6 +160,8 @@ describe("forwarding issue events to Flowdock", () => {
     await until(async () => (await app.db.outboxMessage.count({ where: { status: "dead" } })) === 1, 10_000, "a dead row");
     await new Promise((r) => setTimeout(r, 100));
     expect(await allMessages(fd.url)).toHaveLength(0);
+    await until(async () => (await sourceError()) !== null, 5_000, "the error on the source");
+    expect(await sourceError()).toMatch(/^Tracker could not deliver some updates to this flow \(Flowdock is unavailable \(HTTP 503\)\)/);
 
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${integration.id}`);
     expect(page.text).toContain("failed");
@@ -168,6 +171,8 @@ describe("forwarding issue events to Flowdock", () => {
     expect(retry.status).toBe(303);
     await drained();
     expect((await allMessages(fd.url)).map((m) => m.event)).toEqual(["activity", "discussion"]);
+    await until(async () => (await sourceError()) === null, 5_000, "the error to be cleared");
+    expect((await app.db.integration.findUniqueOrThrow({ where: { id: integration.id } })).reportedError).toBeNull();
   });
 
   it("when only a member (not an owner) asks to retry a failed delivery, it is refused", async () => {

@@ -35,6 +35,8 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
 
   router.get("/auth/flowdock/callback", requireUser, (req, res, next) => {
     if (typeof req.query.error === "string") return declined(req);
+    // Without a code passport would start a new authorization: this page is only reached from Flowdock.
+    if (typeof req.query.code !== "string" || !req.query.code) throw stateRejected();
     // Known before passport uses up the state, so a failed exchange can offer a retry.
     const retry = retryAction(peekStateSetup(req, req.query.state));
     deps.auth.authenticate(FLOWDOCK_STRATEGY, { session: false }, (err: unknown, authorization: FlowdockAuthorization | false, info?: { state?: { setupId: string } }) => {

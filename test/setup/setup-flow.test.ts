@@ -168,6 +168,10 @@ describe("setting up the integration from a flow's Inbox Settings", () => {
     expect((await browser.visit(callback)).status).toBe(303);
     const replayed = await browser.visit(callback);
     expect(replayed.status).toBe(400);
+
+    // Opened by hand, with nothing from Flowdock.
+    expect((await browser.visit("/auth/flowdock/callback")).status).toBe(400);
+    expect((await browser.visit("/auth/flowdock/callback?state=abc")).status).toBe(400);
   });
 
   it("when the setup link has no flow, a malformed flow or a flow_url off Flowdock, the person gets a 400 page and nothing starts", async () => {

@@ -11,6 +11,8 @@ import { onShutdown } from "./shutdown.ts";
 import { seedDemoData, DEMO_USER } from "./demo-seed.ts";
 import { pruneExpiredSessions } from "./web/session.ts";
 import { createDeliveryWorker } from "./activity-forwarding/create-worker.ts";
+import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
+import { databaseKind } from "./db/database-url.ts";
 import { startLocalFlowdock } from "./local-flowdock/server.ts";
 import { localFlowdockOptions } from "./local-flowdock/options.ts";
 
@@ -32,8 +34,12 @@ async function main() {
   closers.unshift(() => db.$disconnect());
   if (await seedDemoData(db)) logger.info({ email: DEMO_USER.email }, `demo data added: sign in to the app as ${DEMO_USER.email} / ${DEMO_USER.password}`);
 
+  // Housekeeping: expired sessions, and delivered messages after a week (the
+  // outbox only needs undelivered rows; the week feeds "recent deliveries").
+  const outbox = outboxRepository(db, databaseKind(config.databaseUrl));
   const pruning = setInterval(() => {
     pruneExpiredSessions(db).catch((err: unknown) => logger.warn({ err }, "pruning expired sessions failed"));
+    outbox.pruneSent(new Date(Date.now() - 7 * 86_400_000)).catch((err: unknown) => logger.warn({ err }, "pruning delivered messages failed"));
   }, 10 * 60_000);
   pruning.unref();
   closers.unshift(async () => clearInterval(pruning));

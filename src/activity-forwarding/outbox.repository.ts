@@ -86,6 +86,12 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
       await db.outboxMessage.updateMany({ where: { integrationId, status: "pending", availableAt: { lt: until } }, data: { availableAt: until } });
     },
 
+    /** Forgets delivered rows older than `before`; they only feed the "recent deliveries" list. */
+    async pruneSent(before: Date): Promise<number> {
+      const { count } = await db.outboxMessage.deleteMany({ where: { status: "sent", sentAt: { lt: before } } });
+      return count;
+    },
+
     async deadCount(integrationId: string): Promise<number> {
       return db.outboxMessage.count({ where: { integrationId, status: "dead" } });
     },

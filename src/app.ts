@@ -29,6 +29,8 @@ import { issuesRepository } from "./tracker/issues.repository.ts";
 import { issuesService } from "./tracker/issues.service.ts";
 import { issuesRoutes } from "./tracker/issues.routes.ts";
 import { avatarsRoutes } from "./accounts/avatars.routes.ts";
+import { configurationRoutes } from "./configuration/configuration.routes.ts";
+import { ISSUE_ACTIVITY_KINDS } from "./tracker/issue-activities.ts";
 
 export interface AppDeps {
   config: Config;
@@ -103,6 +105,8 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
     flowdockApiUrl: config.flowdock.apiUrl,
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
   }));
+
+  app.use(configurationRoutes({ integrations, projects, flowdock, activityKinds: ISSUE_ACTIVITY_KINDS, logger }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -28,3 +28,9 @@ export interface ActivityRecorder {
   /** Called with the transaction's activities once it has committed (a recorder that doesn't queue can deliver here). */
   committed?(activities: Activity[]): Promise<void>;
 }
+
+/** A kind of activity a domain produces, as an integration's configuration page lists it. */
+export interface ActivityKind {
+  kind: string;
+  label: string;
+}

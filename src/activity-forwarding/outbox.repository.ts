@@ -38,7 +38,9 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
 
   const recorder: ActivityRecorder = {
     async record(tx: Tx, activity: Activity) {
-      const targets = await tx.integration.findMany({ where: { projectId: activity.projectId, status: "active" }, select: { id: true } });
+      const integrations = await tx.integration.findMany({ where: { projectId: activity.projectId, status: "active" }, select: { id: true, mutedKinds: true } });
+      // Each integration's configuration may mute some kinds of activity.
+      const targets = integrations.filter((i) => !(JSON.parse(i.mutedKinds) as string[]).includes(activity.kind));
       if (targets.length === 0) return;
       const now = new Date();
       await tx.outboxMessage.createMany({

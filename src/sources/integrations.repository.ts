@@ -20,20 +20,23 @@ export interface Integration {
   createdByUserId: string;
   status: IntegrationStatus;
   statusReason: string | null;
+  /** Activity kinds this integration does not send. */
+  mutedKinds: string[];
   createdAt: Date;
 }
 
-export interface NewIntegration extends Omit<Integration, "id" | "status" | "statusReason" | "createdAt"> {
+export interface NewIntegration extends Omit<Integration, "id" | "status" | "statusReason" | "mutedKinds" | "createdAt"> {
   flowToken: string;
 }
 
 const PUBLIC = {
   id: true, projectId: true, sourceId: true, sourceName: true, sourceUrl: true, flowId: true, flowUrl: true, flowWebUrl: true,
-  organizationName: true, flowName: true, createdByUserId: true, status: true, statusReason: true, createdAt: true,
+  organizationName: true, flowName: true, createdByUserId: true, status: true, statusReason: true, mutedKinds: true, createdAt: true,
 } as const;
 
 export function integrationsRepository(db: Database, cipher: TokenCipher) {
-  const toIntegration = (row: Record<keyof typeof PUBLIC, unknown>) => row as unknown as Integration;
+  const toIntegration = (row: Record<keyof typeof PUBLIC, unknown>): Integration =>
+    ({ ...row, mutedKinds: JSON.parse(row.mutedKinds as string) as string[] }) as unknown as Integration;
   return {
     /** Stores the source's flow token, sealed, in one write with the integration. */
     async create(input: NewIntegration): Promise<Integration> {
@@ -48,6 +51,14 @@ export function integrationsRepository(db: Database, cipher: TokenCipher) {
     async listForProjectAndFlow(projectId: string, flowId: string): Promise<Integration[]> {
       const rows = await db.integration.findMany({ where: { projectId, flowId }, select: PUBLIC, orderBy: { createdAt: "asc" } });
       return rows.map(toIntegration);
+    },
+    /** The integration of a Flowdock source, as the configuration URI names it. */
+    async findBySource(flowId: string, sourceId: number): Promise<Integration | null> {
+      const row = await db.integration.findFirst({ where: { flowId, sourceId }, select: PUBLIC });
+      return row ? toIntegration(row) : null;
+    },
+    async updateSettings(id: string, settings: { mutedKinds: string[]; sourceName: string }): Promise<void> {
+      await db.integration.update({ where: { id }, data: { mutedKinds: JSON.stringify(settings.mutedKinds), sourceName: settings.sourceName } });
     },
     async findById(id: string): Promise<Integration | null> {
       const row = await db.integration.findUnique({ where: { id }, select: PUBLIC });

@@ -1,7 +1,7 @@
 // How the example domain shows up in Flowdock: each issue is one thread whose
 // state (title, description, status colour, assignee, priority, labels) is sent
 // in full with every activity, and each change or comment is one message in it.
-import type { Activity } from "../activity-forwarding/activity.ts";
+import type { Activity, ActivityKind } from "../activity-forwarding/activity.ts";
 import type { Comment, Issue, Person } from "./issue.ts";
 
 export interface Links {
@@ -16,6 +16,17 @@ export type IssueChange =
   | { kind: "issue.labelled" }
   | { kind: "issue.closed" }
   | { kind: "issue.reopened" };
+
+/** Every kind of activity the tracker sends, for each integration's configuration. */
+export const ISSUE_ACTIVITY_KINDS: ActivityKind[] = [
+  { kind: "issue.opened", label: "Issue opened" },
+  { kind: "issue.edited", label: "Issue edited (title, description, priority)" },
+  { kind: "issue.assigned", label: "Issue assigned or unassigned" },
+  { kind: "issue.labelled", label: "Labels changed" },
+  { kind: "issue.closed", label: "Issue closed" },
+  { kind: "issue.reopened", label: "Issue reopened" },
+  { kind: "issue.commented", label: "Comments" },
+];
 
 export function issueThreadKey(issue: Pick<Issue, "id">): string {
   return `issue:${issue.id}`;

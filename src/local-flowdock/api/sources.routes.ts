@@ -84,21 +84,25 @@ export function sourcesRoutes(ctx: SimulatorContext): Router {
     });
   }
 
-  // With a flow_token: only that token's own source. With a user token: every
-  // source in the flows the user can see.
-  router.get("/sources", (req, res, next) => {
-    const token = flowTokenOf(req);
-    if (!token) return next();
-    res.json([show(sourceByFlowToken(store, token))]);
-  }, auth, (_req, res) => {
-    const { user } = callerOf(res);
-    res.json(store.directory.visibleFlows(user.id).flatMap((flow) => store.sources.inFlow(flow.id)).map(show));
-  });
+  // The alias holds for the top-level collection too: older integrations call
+  // `/integrations?flow_token=` to read and update their own source.
+  for (const collection of ["/sources", "/integrations"]) {
+    // With a flow_token: only that token's own source. With a user token: every
+    // source in the flows the user can see.
+    router.get(collection, (req, res, next) => {
+      const token = flowTokenOf(req);
+      if (!token) return next();
+      res.json([show(sourceByFlowToken(store, token))]);
+    }, auth, (_req, res) => {
+      const { user } = callerOf(res);
+      res.json(store.directory.visibleFlows(user.id).flatMap((flow) => store.sources.inFlow(flow.id)).map(show));
+    });
 
-  router.put("/sources", (req, res) => {
-    const source = sourceByFlowToken(store, flowTokenOf(req));
-    res.json(show(store.sources.update(source.id, changesFrom(req.body))));
-  });
+    router.put(collection, (req, res) => {
+      const source = sourceByFlowToken(store, flowTokenOf(req));
+      res.json(show(store.sources.update(source.id, changesFrom(req.body))));
+    });
+  }
 
   return router;
 }

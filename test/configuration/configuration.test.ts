@@ -45,7 +45,7 @@ describe("configuring an integration", () => {
     const demo = await signedIn(app);
     const page = await demo.agent.get(configureUrl);
     const kinds = [...page.text.matchAll(/name="sendKinds" value="([^"]+)"/g)].map((m) => m[1]!).filter((k) => k !== "issue.commented");
-    const saved = await demo.agent.post(configureUrl).type("form").send(`${new URLSearchParams([["_csrf", csrfFrom(page.text)], ["sourceName", "Website issues"], ...kinds.map((k) => ["sendKinds", k])])}`).expect(303);
+    const saved = await demo.agent.post(configureUrl).type("form").send(`${new URLSearchParams([["_csrf", csrfFrom(page.text)], ["sourceName", "Website issues"], ...kinds.map((k): [string, string] => ["sendKinds", k])])}`).expect(303);
     expect((await demo.agent.get(saved.headers.location as string)).text).toContain("Saved.");
 
     expect((await api(fd.url, `/flows/acme/main/sources/${source.id}`, { token: userToken })).body).toMatchObject({ name: "Website issues" });

@@ -1,6 +1,6 @@
 // The whole story in a real browser (Debian's chromium through playwright-core):
-// from a flow's Inbox Settings to the result page, then an issue arriving in the
-// flow's team inbox. CI installs chromium (.ci/run); elsewhere the test is
+// from a flow's Inbox Settings to the result page, Configure leading to the
+// integration's settings, then an issue arriving in the flow's team inbox. CI installs chromium (.ci/run); elsewhere the test is
 // skipped with a loud reason when there is no chromium.
 import fs from "node:fs";
 import http from "node:http";
@@ -78,6 +78,11 @@ describe.skipIf(!hasChromium)("installing the integration in a browser", () => {
     await page.getByRole("link", { name: "Open Main in Flowdock" }).click();
     await page.goto(`${fd.url}/app/acme/main/settings`);
     expect(await page.getByText("Tracker · Website").count()).toBe(1);
+
+    // Configure, from the same Inbox Settings, opens the integration's settings in the app.
+    await page.getByRole("link", { name: "Configure" }).click();
+    await page.getByRole("heading", { name: "Configure “Website”" }).waitFor();
+    expect(await page.getByRole("checkbox", { name: "Comments" }).isChecked()).toBe(true);
 
     // An issue opened in the app shows up in the flow's team inbox.
     const project = await app.db.project.findFirstOrThrow({ where: { name: "Website" } });

@@ -24,6 +24,8 @@ export const threadInput = z.object({
   actions: z.array(action).max(10).optional(),
 });
 
+const filled = (value: unknown) => typeof value === "string" && value.trim() !== "";
+
 export const messageInput = z
   .object({
     flow_token: z.string().optional(),
@@ -37,14 +39,16 @@ export const messageInput = z
     tags: z.union([z.array(text(100)).max(100), text(2000)]).optional(),
     uuid: required(255).optional(),
   })
+  // Runs even when some field already failed, so one answer names every broken
+  // field; the values may then be unparsed input, hence the type checks.
   .superRefine((m, ctx) => {
-    if (m.event === "activity" && !m.title?.trim()) ctx.addIssue({ code: "custom", path: ["title"], message: "is required for an activity" });
+    if (m.event === "activity" && !filled(m.title)) ctx.addIssue({ code: "custom", path: ["title"], message: "is required for an activity" });
     // The docs describe a discussion as a comment; one with no text has nothing to show.
-    if (m.event === "discussion" && !m.body?.trim()) ctx.addIssue({ code: "custom", path: ["body"], message: "is required for a discussion" });
-    if (!m.external_thread_id && !m.thread_id) {
+    if (m.event === "discussion" && !filled(m.body)) ctx.addIssue({ code: "custom", path: ["body"], message: "is required for a discussion" });
+    if (!filled(m.external_thread_id) && !filled(m.thread_id)) {
       ctx.addIssue({ code: "custom", path: ["external_thread_id"], message: "external_thread_id or thread_id is required" });
     }
-  })
+  }, { when: (payload) => typeof payload.value === "object" && payload.value !== null })
   .transform((m) => ({
     ...m,
     tags: typeof m.tags === "string" ? m.tags.split(",").map((t) => t.trim()).filter(Boolean) : (m.tags ?? []),

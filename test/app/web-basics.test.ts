@@ -60,4 +60,20 @@ describe("the app's basics", () => {
     expect(res.status).toBe(403);
     expect(res.headers["set-cookie"] ?? []).not.toEqual(expect.arrayContaining([expect.stringMatching(/tracker\.sid=.+; /)]));
   });
+
+  it("when someone signs in, the session id changes and the cookie is HttpOnly and SameSite=Lax", async () => {
+    const agent = request.agent(app.app);
+    const page = await agent.get("/sign-in");
+    const before = String(page.headers["set-cookie"]).match(/tracker\.sid=([^;]+)/)?.[1];
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const res = await agent.post("/sign-in").type("form").send({ _csrf: csrf, email: "demo@example.com", password: "demo" }).expect(303);
+    const cookie = String(res.headers["set-cookie"]);
+    const after = cookie.match(/tracker\.sid=([^;]+)/)?.[1];
+    expect(before).toBeTruthy();
+    expect(after).toBeTruthy();
+    expect(after).not.toBe(before);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(await app.db.session.count({ where: { sid: decodeURIComponent(before!).slice(2).split(".")[0] } })).toBe(0);
+  });
 });

@@ -65,7 +65,8 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   const api = express.Router();
   api.use(tokenRoutes(ctx), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx));
   app.use(api);
-  app.use([...API_PATHS, "/messages", "/oauth/token"], apiErrorHandler((err) => ctx.logger.error({ err }, "API request failed")));
+  // Also catches bodies that fail to parse before any router runs (the control API included).
+  app.use([...API_PATHS, "/messages", "/oauth/token", "/_simulator"], apiErrorHandler((err) => ctx.logger.error({ err }, "API request failed")));
   app.use([...API_PATHS, "/messages"], (_req, res) => { res.status(404).json({ message: "not found" }); });
 
   // Pages: cookie sessions with CSRF protection.

@@ -357,6 +357,8 @@ describe("updating sources", () => {
     expect(cleared.status).toBe(200);
     expect((cleared.body as Source).error_message).toBeNull();
     expect(((await api(fd.url, path, { token: alice })).body as Source).error_message).toBeNull();
+    await api(fd.url, path, { method: "PUT", token: alice, body: { error_message: "again" } });
+    expect(((await api(fd.url, path, { method: "PUT", token: alice, body: { error_message: null } })).body as Source).error_message).toBeNull();
   });
 
   it("when configuration_url is set, the source carries it; a bad URL is 400", async () => {
@@ -529,5 +531,19 @@ describe("the /integrations alias", () => {
 
   it("when bob uses …/integrations on Support, the answer is 404 as for …/sources", async () => {
     expect((await api(fd.url, "/flows/acme/support/integrations", { token: bob })).status).toBe(404);
+  });
+});
+
+describe("a flow's links follow the caller's scopes", () => {
+  it("when the token holds integration, sources can be created; with flow only, messages and threads can be read instead", async () => {
+    const linksFor = async (scope: string) =>
+      ((await api(fd.url, "/flows/acme/main", { token: await passwordToken(fd.url, "alice@example.com", scope) })).body as { links: Record<string, { methods: string[] }> }).links;
+    const integration = await linksFor("profile integration");
+    expect(integration.sources?.methods).toEqual(["GET", "POST"]);
+    expect(integration.messages).toBeUndefined();
+    const flow = await linksFor("flow");
+    expect(flow.sources).toBeUndefined();
+    expect(flow.messages?.methods).toEqual(["GET"]);
+    expect(flow.threads?.methods).toEqual(["GET"]);
   });
 });

@@ -23,11 +23,10 @@ let sourceId: number;
 let alice: string;
 beforeEach(async () => {
   fd = await startTestFlowdock();
-  const { source, userToken } = await createSource(fd.url);
+  const { source } = await createSource(fd.url);
   flowToken = source.flow_token;
   sourceId = source.id;
   alice = await passwordToken(fd.url, "alice@example.com", "flow profile");
-  void userToken;
 });
 afterEach(async () => { await fd.close(); });
 
@@ -229,6 +228,13 @@ describe("posting: validation", () => {
     expect(Object.keys(errors)).toEqual(expect.arrayContaining(["title", "author.name", "external_thread_id", "thread.title", "thread.status.color"]));
   });
 
+  it("when a text is longer than its limit, the answer is 400 for that field", async () => {
+    await expectValidationError(activity({ title: "t".repeat(1001) }), "title");
+    await expectValidationError(activity({ external_thread_id: "e".repeat(256) }), "external_thread_id");
+    await expectValidationError(activity({ thread: { title: "T".repeat(256) } }), "thread.title");
+    expect((await post(activity({ title: "t".repeat(1000) }))).status).toBe(202);
+  });
+
   it("when thread_id names no thread in this flow, the answer is 400 for thread_id", async () => {
     await expectValidationError(activity({ external_thread_id: undefined, thread_id: "no-such-thread" }), "thread_id");
   });
@@ -276,6 +282,12 @@ describe("posting: idempotency and threads", () => {
     const stored = await messages();
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ uuid: "retry-me", title: "opened the item" });
+  });
+
+  it("when the same uuid is posted many times at once, it is still stored once", async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(activity({ uuid: "burst" }))));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
+    expect((await messages()).map((m) => m.uuid)).toEqual(["burst"]);
   });
 
   it("when different uuids are posted, each is stored", async () => {
@@ -374,6 +386,13 @@ describe("reading a flow back", () => {
     expect((await messages(`?since_id=${all[1]!.id}`)).map((m) => m.uuid)).toEqual(["c", "d"]);
     expect(await messages(`?since_id=${all[3]!.id}`)).toEqual([]);
     expect((await messages(`?since_id=${all[0]!.id}&limit=2`)).map((m) => m.uuid)).toEqual(["b", "c"]);
+  });
+
+  it("when no limit is given, the latest 30 come back, oldest first", async () => {
+    for (let i = 0; i < 35; i++) expect((await post(activity({ uuid: `m${i}` }))).status).toBe(202);
+    const page = await messages();
+    expect(page.map((m) => m.uuid)).toEqual(Array.from({ length: 30 }, (_, i) => `m${i + 5}`));
+    expect((await messages("?limit=100")).length).toBe(35);
   });
 
   it("when limit is given, the latest that many come back, still oldest first", async () => {

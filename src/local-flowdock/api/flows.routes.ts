@@ -1,5 +1,5 @@
 // The authorized user and the flows they can see (contract sections 1 and 3).
-import { Router } from "express";
+import { Router, type Response } from "express";
 import type { SimulatorContext } from "../context.ts";
 import { authenticate, callerOf } from "./authenticate.ts";
 import { flowJson, userJson } from "./serializers.ts";
@@ -14,7 +14,10 @@ export const FLOW_READ_SCOPES = ["flow", "integration", "manage"];
 export function flowsRoutes(ctx: SimulatorContext): Router {
   const router = Router();
   const { store, now } = ctx;
-  const show = (userId: number, flow: FlowWithOrganization) => flowJson(ctx.baseUrl(), store, flow, store.directory.isFlowMember(flow.id, userId));
+  const show = (res: Response, flow: FlowWithOrganization) => {
+    const { user, scopes } = callerOf(res);
+    return flowJson(ctx.baseUrl(), store, flow, store.directory.isFlowMember(flow.id, user.id), scopes);
+  };
 
   router.get("/user", authenticate(store, now, ["profile"]), (_req, res) => {
     res.json(userJson(callerOf(res).user));
@@ -22,7 +25,7 @@ export function flowsRoutes(ctx: SimulatorContext): Router {
 
   router.get("/flows", authenticate(store, now, FLOW_READ_SCOPES), (_req, res) => {
     const { user } = callerOf(res);
-    res.json(store.directory.visibleFlows(user.id).map((f) => show(user.id, f)));
+    res.json(store.directory.visibleFlows(user.id).map((f) => show(res, f)));
   });
 
   router.get("/flows/find", authenticate(store, now, FLOW_READ_SCOPES), (req, res) => {
@@ -31,11 +34,11 @@ export function flowsRoutes(ctx: SimulatorContext): Router {
     const { user } = callerOf(res);
     const flow = store.directory.flowById(id);
     if (!flow || !store.directory.canSee(user.id, flow.id)) throw notFound();
-    res.json(show(user.id, flow));
+    res.json(show(res, flow));
   });
 
   router.get("/flows/:organization/:flow", authenticate(store, now, FLOW_READ_SCOPES), (req, res) => {
-    res.json(show(callerOf(res).user.id, visibleFlow(ctx, res, params(req).organization, params(req).flow)));
+    res.json(show(res, visibleFlow(ctx, res, params(req).organization, params(req).flow)));
   });
 
   return router;

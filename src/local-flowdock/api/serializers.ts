@@ -18,7 +18,18 @@ export function userJson(user: UserRow) {
   return { id: user.id, email: user.email, name: user.name, nick: user.nick, avatar: user.avatar, website: user.website };
 }
 
-export function flowJson(base: string, store: Store, flow: FlowWithOrganization, joined: boolean) {
+// A flow's links name the resources the caller's token may use, with the methods
+// it may use on them (the contract: "the methods the caller may use").
+function flowLinks(url: string, scopes: readonly string[]) {
+  const has = (...any: string[]) => any.some((s) => scopes.includes(s));
+  return {
+    self: { href: url, methods: ["GET"] },
+    ...(has("integration", "manage") ? { sources: { href: `${url}/sources`, methods: ["GET", "POST"] } } : {}),
+    ...(has("flow", "manage") ? { messages: { href: `${url}/messages`, methods: ["GET"] }, threads: { href: `${url}/threads`, methods: ["GET"] } } : {}),
+  };
+}
+
+export function flowJson(base: string, store: Store, flow: FlowWithOrganization, joined: boolean, scopes: readonly string[]) {
   const url = flowApiUrl(base, flow);
   const org = flow.organization;
   return {
@@ -36,12 +47,7 @@ export function flowJson(base: string, store: Store, flow: FlowWithOrganization,
     web_url: flowWebUrl(base, flow),
     access_mode: flow.access_mode,
     users: store.directory.flowMembers(flow.id).map((u) => ({ id: u.id, nick: u.nick, name: u.name, email: u.email, avatar: u.avatar, disabled: false })),
-    links: {
-      self: { href: url, methods: ["GET"] },
-      sources: { href: `${url}/sources`, methods: ["GET", "POST"] },
-      messages: { href: `${url}/messages`, methods: ["GET"] },
-      threads: { href: `${url}/threads`, methods: ["GET"] },
-    },
+    links: flowLinks(url, scopes),
   };
 }
 

@@ -4,7 +4,7 @@ import { Router } from "express";
 import { z } from "zod";
 import type { SimulatorContext } from "../context.ts";
 import { parseInput } from "../api/input.ts";
-import { ApiError } from "../api/api-error.ts";
+import { ApiError, apiErrorHandler, notFound } from "../api/api-error.ts";
 import { FAULT_TARGETS, type FaultTarget } from "./faults.ts";
 
 const rate = z.number().min(0).max(1);
@@ -65,5 +65,8 @@ export function controlRoutes(ctx: SimulatorContext, actions: { reset: () => Pro
     await actions.reset();
     res.json({ reset: true });
   });
+  // Errors stay JSON here: the app's fallbacks after this router render HTML pages.
+  router.use(() => { throw notFound(); });
+  router.use(apiErrorHandler((err) => ctx.logger.error({ err }, "control request failed")));
   return router;
 }

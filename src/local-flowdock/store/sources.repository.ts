@@ -11,7 +11,8 @@ export interface SourceRow {
 
 export interface SourceChanges { name?: string; error_message?: string | null; configuration_url?: string | null; external_url?: string | null }
 
-export function sourcesRepository(db: SqliteDatabase) {
+// Timestamps come from the simulator's clock, which tests move, as messages' do.
+export function sourcesRepository(db: SqliteDatabase, now: () => number) {
   const byId = db.prepare<[number], SourceRow>("SELECT * FROM sources WHERE id = ? AND deleted_at IS NULL");
   return {
     byId: (id: number) => byId.get(id),
@@ -22,7 +23,7 @@ export function sourcesRepository(db: SqliteDatabase) {
     inFlow: (flowId: string) => db.prepare<[string], SourceRow>("SELECT * FROM sources WHERE flow_id = ? AND deleted_at IS NULL ORDER BY id").all(flowId),
     create(input: { flowId: string; applicationId: number; creatorUserId: number; name: string; externalUrl: string | null }) {
       const flowToken = randomToken(24);
-      const at = new Date().toISOString();
+      const at = new Date(now()).toISOString();
       const id = db.prepare(`
         INSERT INTO sources (flow_id, application_id, creator_user_id, name, external_url, flow_token_hash, created_at, updated_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(input.flowId, input.applicationId, input.creatorUserId, input.name, input.externalUrl, sha256(flowToken), at, at).lastInsertRowid;
@@ -30,12 +31,12 @@ export function sourcesRepository(db: SqliteDatabase) {
     },
     update(id: number, changes: SourceChanges): SourceRow {
       const current = byId.get(id)!;
-      const next = { ...current, ...changes, updated_at: new Date().toISOString() };
+      const next = { ...current, ...changes, updated_at: new Date(now()).toISOString() };
       db.prepare(`UPDATE sources SET name = @name, error_message = @error_message, configuration_url = @configuration_url,
         external_url = @external_url, updated_at = @updated_at WHERE id = @id`).run(next);
       return byId.get(id)!;
     },
-    remove: (id: number) => db.prepare("UPDATE sources SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL").run(new Date().toISOString(), id).changes === 1,
+    remove: (id: number) => db.prepare("UPDATE sources SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL").run(new Date(now()).toISOString(), id).changes === 1,
   };
 }
 

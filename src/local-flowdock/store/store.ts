@@ -13,7 +13,7 @@ export function createStore(file: string, now: () => number = Date.now) {
     directory: directoryRepository(db),
     applications: applicationsRepository(db),
     grants: grantsRepository(db, now),
-    sources: sourcesRepository(db),
+    sources: sourcesRepository(db, now),
     inbox: inboxRepository(db, now),
     wipe: () => wipeDatabase(db),
     close: () => db.close(),

@@ -3,7 +3,7 @@
 // gracefully, in the reverse order.
 import http from "node:http";
 import { ConfigError, loadConfig } from "./config.ts";
-import { createLogger } from "./observability/logger.ts";
+import { createLogger, wantsPrettyLogs } from "./observability/logger.ts";
 import { createDatabase } from "./db/prisma-client.ts";
 import { migrateDatabase } from "./db/migrator.ts";
 import { createApp } from "./app.ts";
@@ -18,7 +18,7 @@ import { localFlowdockOptions } from "./local-flowdock/options.ts";
 
 async function main() {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: "app" });
+  const logger = createLogger({ level: config.logLevel, name: "app", pretty: wantsPrettyLogs(config.env) });
   // Closed last-in, first-out.
   const closers: (() => Promise<void>)[] = [];
 

@@ -1,6 +1,6 @@
 // `npm run worker`: the delivery worker alone, beside one or more app instances.
 import { ConfigError, loadConfig } from "./config.ts";
-import { createLogger } from "./observability/logger.ts";
+import { createLogger, wantsPrettyLogs } from "./observability/logger.ts";
 import { createDatabase } from "./db/prisma-client.ts";
 import { migrateDatabase } from "./db/migrator.ts";
 import { createDeliveryWorker } from "./activity-forwarding/create-worker.ts";
@@ -8,7 +8,7 @@ import { onShutdown } from "./shutdown.ts";
 
 async function main() {
   const config = loadConfig();
-  const logger = createLogger({ level: config.logLevel, name: "worker" });
+  const logger = createLogger({ level: config.logLevel, name: "worker", pretty: wantsPrettyLogs(config.env) });
   await migrateDatabase(config.databaseUrl);
   const db = createDatabase(config.databaseUrl);
   const worker = createDeliveryWorker(config, db, logger);

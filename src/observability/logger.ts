@@ -24,15 +24,23 @@ export const redactPaths = [
   ...SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
 ];
 
-export function createLogger(options: { level: string; name: string }, destination?: DestinationStream): Logger {
+export function createLogger(options: { level: string; name: string; pretty?: boolean }, destination?: DestinationStream): Logger {
+  // Readable lines for a person at a terminal; JSON everywhere else. Redaction
+  // happens before either, so neither ever sees a secret.
+  const target = destination ?? (options.pretty ? pino.transport({ target: "pino-pretty", options: { translateTime: "HH:MM:ss", ignore: "pid,hostname" } }) : undefined);
   return pino(
     {
       name: options.name,
       level: options.level,
       redact: { paths: redactPaths, censor: "[Redacted]" },
     },
-    destination,
+    target,
   );
+}
+
+/** Pretty logs when a developer runs it in a terminal; JSON for machines and production. */
+export function wantsPrettyLogs(env: string): boolean {
+  return env === "development" && process.stdout.isTTY === true;
 }
 
 // For pino-http: the request line and the answer's status, with any redirect

@@ -13,13 +13,9 @@ declare module "express-session" {
 export const requireUser: RequestHandler = (req, res, next) => {
   if (req.user) return next();
   if (req.method !== "GET" || wantsJson(req)) return next(new AppError("UNAUTHENTICATED", "Please sign in first."));
-  rememberReturnTo(req, req.originalUrl);
+  req.session.returnTo = req.originalUrl;
   res.redirect(303, "/sign-in");
 };
-
-export function rememberReturnTo(req: Request, url: string): void {
-  req.session.returnTo = url;
-}
 
 /** Where to go after signing in: only a path on our own site, never another host. */
 export function takeReturnTo(req: Request): string {

@@ -20,10 +20,6 @@ export class FlowdockError extends Error {
     super(message, { cause: details.cause });
     this.name = "FlowdockError";
   }
-
-  get retryable(): boolean {
-    return this.kind === "transient" || this.kind === "rate_limited";
-  }
 }
 
 export function errorForStatus(status: number, body: unknown, retryAfter: string | null): FlowdockError {

@@ -17,6 +17,11 @@ const FROM_INBOX_SETTINGS = "Open the flow's Inbox Settings in Flowdock and choo
 export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; flowdockApiUrl: string }): Router {
   const router = Router();
   const setupQuery = z.object({
+    // OAuth's own parameters belong on the callback: here passport would act on them
+    // (exchange a code, or fail on an error) instead of starting the authorization.
+    code: z.never({ error: "The setup link carries OAuth parameters it should not have." }).optional(),
+    error: z.never({ error: "The setup link carries OAuth parameters it should not have." }).optional(),
+    state: z.never({ error: "The setup link carries OAuth parameters it should not have." }).optional(),
     // Flow ids are UUIDs or older string ids; anything else is not from Flowdock.
     flow: z.string({ error: "The setup link has no flow." }).regex(/^[\w:.-]{1,128}$/, "The flow id in the setup link is not valid."),
     flow_url: z.url().refine((u) => u.startsWith(`${deps.flowdockApiUrl}/`), "The flow link does not point at Flowdock.").optional(),
@@ -26,7 +31,7 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
   router.get("/flowdock/setup", requireUser, (req, res, next) => {
     const query = parseInput(setupQuery, req.query);
     if (!query.ok) {
-      throw new AppError("BAD_REQUEST", `${Object.values(query.errors).flat().join(" ")} ${FROM_INBOX_SETTINGS}`, { title: "This setup link doesn't work" });
+      throw new AppError("BAD_REQUEST", `${[...new Set(Object.values(query.errors).flat())].join(" ")} ${FROM_INBOX_SETTINGS}`, { title: "This setup link doesn't work" });
     }
     const setupId = beginPendingSetup(req, { flowId: query.data.flow, flowUrl: query.data.flow_url });
     // Step 2: off to Flowdock to authorize us; the state names this setup.

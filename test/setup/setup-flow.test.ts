@@ -177,7 +177,7 @@ describe("setting up the integration from a flow's Inbox Settings", () => {
   it("when the setup link has no flow, a malformed flow or a flow_url off Flowdock, the person gets a 400 page and nothing starts", async () => {
     const browser = new Browser(app.app, fd.url);
     await browser.signInToApp();
-    for (const query of ["", "?flow=", "?flow=%3Cscript%3E", `?flow=${"a".repeat(200)}`, `?flow=${flows.main}&flow_url=https://evil.example/flows/acme/main`]) {
+    for (const query of ["", "?flow=", "?flow=%3Cscript%3E", `?flow=${"a".repeat(200)}`, `?flow=${flows.main}&flow_url=https://evil.example/flows/acme/main`, `?flow=${flows.main}&error=x`, `?flow=${flows.main}&code=abc`]) {
       const res = await browser.visit(`/flowdock/setup${query}`);
       expect(res.status, query).toBe(400);
       expect(res.text).toContain("This setup link doesn&#39;t work");

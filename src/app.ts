@@ -99,7 +99,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.use(avatarsRoutes({ users }));
   app.use(projectsRoutes({ projects }));
   app.use(issuesRoutes({ issues, projects, service }));
-  app.use(sourcesRoutes({ db, projects, integrations, outbox, onRetry: onActivityRecorded }));
+  app.use(sourcesRoutes({ projects, integrations, outbox, onRetry: onActivityRecorded }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,

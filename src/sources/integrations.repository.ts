@@ -37,6 +37,12 @@ const PUBLIC = {
 export function integrationsRepository(db: Database, cipher: TokenCipher) {
   const toIntegration = (row: Record<keyof typeof PUBLIC, unknown>): Integration =>
     ({ ...row, mutedKinds: JSON.parse(row.mutedKinds as string) as string[] }) as unknown as Integration;
+  /** What a delivery needs: the opened flow token, and the error we last showed on the source. */
+  async function deliveryTarget(id: string): Promise<{ flowToken: string; reportedError: string | null } | null> {
+    const row = await db.integration.findUnique({ where: { id }, select: { encryptedFlowToken: true, reportedError: true } });
+    return row ? { flowToken: cipher.decrypt(row.encryptedFlowToken), reportedError: row.reportedError } : null;
+  }
+
   return {
     /** Stores the source's flow token, sealed, in one write with the integration. */
     async create(input: NewIntegration): Promise<Integration> {
@@ -86,17 +92,12 @@ export function integrationsRepository(db: Database, cipher: TokenCipher) {
     async markBroken(id: string, reason: string): Promise<void> {
       await db.integration.updateMany({ where: { id }, data: { status: "broken", statusReason: reason } });
     },
-    /** What a delivery needs: the opened flow token, and the error we last showed on the source. */
-    async deliveryTarget(id: string): Promise<{ flowToken: string; reportedError: string | null } | null> {
-      const row = await db.integration.findUnique({ where: { id }, select: { encryptedFlowToken: true, reportedError: true } });
-      return row ? { flowToken: cipher.decrypt(row.encryptedFlowToken), reportedError: row.reportedError } : null;
-    },
+    deliveryTarget,
     async setReportedError(id: string, message: string | null): Promise<void> {
       await db.integration.updateMany({ where: { id }, data: { reportedError: message } });
     },
     async openFlowToken(id: string): Promise<string | null> {
-      const row = await db.integration.findUnique({ where: { id }, select: { encryptedFlowToken: true } });
-      return row ? cipher.decrypt(row.encryptedFlowToken) : null;
+      return (await deliveryTarget(id))?.flowToken ?? null;
     },
   };
 }

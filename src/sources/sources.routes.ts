@@ -4,12 +4,11 @@ import { Router, type Request } from "express";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
 import { AppError, notFound } from "../errors.ts";
 import { csrf } from "../web/session.ts";
-import type { Database } from "../db/prisma-client.ts";
 import type { ProjectsRepository } from "../tracker/projects.repository.ts";
 import type { OutboxRepository } from "../activity-forwarding/outbox.repository.ts";
 import type { IntegrationsRepository } from "./integrations.repository.ts";
 
-export function sourcesRoutes(deps: { db: Database; projects: ProjectsRepository; integrations: IntegrationsRepository; outbox: OutboxRepository; onRetry?: () => void }): Router {
+export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations: IntegrationsRepository; outbox: OutboxRepository; onRetry?: () => void }): Router {
   const router = Router();
   router.use("/projects/:projectId/integrations", requireUser);
 
@@ -30,7 +29,7 @@ export function sourcesRoutes(deps: { db: Database; projects: ProjectsRepository
     const project = await projectOf(req);
     const [integrations, notices] = await Promise.all([
       deps.integrations.listForProject(project.id),
-      deps.db.projectNotice.findMany({ where: { projectId: project.id }, orderBy: { id: "desc" }, take: 10 }),
+      deps.projects.notices(project.id),
     ]);
     res.render("sources/index", { title: `${project.name} · Flowdock`, project, integrations, notices });
   });

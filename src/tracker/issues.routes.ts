@@ -72,13 +72,17 @@ export function issuesRoutes(deps: { issues: IssuesRepository; projects: Project
     res.render("issues/form", { title: `Edit #${issue.number}`, ...ctx, issue, values: formValues(issue), errors: {} });
   });
 
+  // As with opening: the service checks membership; the form's context only loads to show it again.
   router.post(`${base}/:number`, csrf.csrfSynchronisedProtection, async (req, res) => {
-    const ctx = await pageContext(req);
-    const issue = await deps.service.issueOf(currentUser(req), ctx.project.id, number(req));
+    const projectId = String(req.params.projectId);
+    const again = async (errors: FieldErrors) => {
+      const issue = await deps.service.issueOf(currentUser(req), projectId, number(req));
+      showForm(res, { ...(await pageContext(req)), issue, values: req.body, errors });
+    };
     const form = parseInput(issueForm, req.body);
-    if (!form.ok) return showForm(res, { ...ctx, issue, values: req.body, errors: form.errors });
-    const saved = await withFieldErrors(() => deps.service.edit(currentUser(req), ctx.project.id, issue.number, form.data as IssueInput), (errors) => showForm(res, { ...ctx, issue, values: req.body, errors }));
-    if (saved) res.redirect(303, `/projects/${ctx.project.id}/issues/${issue.number}`);
+    if (!form.ok) return again(form.errors);
+    const saved = await withFieldErrors(() => deps.service.edit(currentUser(req), projectId, number(req), form.data as IssueInput), again);
+    if (saved) res.redirect(303, `/projects/${saved.projectId}/issues/${saved.number}`);
   });
 
   router.post(`${base}/:number/close`, csrf.csrfSynchronisedProtection, async (req, res) => {

@@ -32,6 +32,10 @@ export function projectsRepository(db: Database) {
       const rows = await db.membership.findMany({ where: { projectId }, include: { user: { select: { id: true, name: true, email: true } } }, orderBy: { user: { name: "asc" } } });
       return rows.map((m) => ({ ...m.user, role: m.role as Role }));
     },
+    /** The project's latest notices (e.g. an integration removed in Flowdock), newest first. */
+    async notices(projectId: string, limit = 10): Promise<{ message: string; createdAt: Date }[]> {
+      return db.projectNotice.findMany({ where: { projectId }, orderBy: { id: "desc" }, take: limit, select: { message: true, createdAt: true } });
+    },
     async create(name: string, ownerId: string): Promise<Project> {
       return db.project.create({
         data: { name, memberships: { create: { userId: ownerId, role: "owner" } } },

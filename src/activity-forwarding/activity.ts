@@ -20,6 +20,8 @@ export interface Activity {
   body?: string;
   author: { name: string; email?: string; avatar?: string };
   tags?: string[];
+  /** The item's labels, for integrations that send only some labels. */
+  labels?: string[];
 }
 
 export interface ActivityRecorder {

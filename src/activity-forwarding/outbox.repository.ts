@@ -7,6 +7,7 @@ import type { Database, Tx } from "../db/prisma-client.ts";
 import type { DatabaseKind } from "../db/database-url.ts";
 import type { OutgoingMessage } from "../flowdock-client/flowdock-types.ts";
 import type { Activity, ActivityRecorder } from "./activity.ts";
+import { recipientsFor, wants } from "./recipients.ts";
 
 export type DeliveryStatus = "pending" | "sent" | "dead";
 
@@ -38,9 +39,13 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
 
   const recorder: ActivityRecorder = {
     async record(tx: Tx, activity: Activity) {
-      const integrations = await tx.integration.findMany({ where: { projectId: activity.projectId, status: "active" }, select: { id: true, mutedKinds: true } });
-      // Each integration's configuration may mute some kinds of activity.
-      const targets = integrations.filter((i) => !(JSON.parse(i.mutedKinds) as string[]).includes(activity.kind));
+      const recipients = await recipientsFor(tx, activity.projectId);
+      // A suspended integration queues nothing: the skip is counted and shown on
+      // its page; every message carries the item's whole thread state, so the
+      // first event after resuming brings the thread up to date without a flood.
+      const suspended = recipients.filter((r) => r.suspension !== null).map((r) => r.integrationId);
+      if (suspended.length) await tx.integration.updateMany({ where: { id: { in: suspended } }, data: { skippedWhileSuspended: { increment: 1 } } });
+      const targets = recipients.filter((r) => r.suspension === null && wants(r, activity)).map((r) => ({ id: r.integrationId }));
       if (targets.length === 0) return;
       const now = new Date();
       await tx.outboxMessage.createMany({

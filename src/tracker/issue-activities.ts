@@ -52,6 +52,7 @@ function common(issue: Issue, actor: Person, links: Links): Omit<Activity, "kind
     threadKey: issueThreadKey(issue),
     author: { name: actor.name, email: actor.email, avatar: links.avatarUrl(actor) },
     tags: issue.labels,
+    labels: issue.labels,
     thread: {
       title: `#${issue.number} ${issue.title}`,
       body: paragraphs(issue.description),

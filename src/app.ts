@@ -10,6 +10,7 @@ import { securityHeaders } from "./web/security-headers.ts";
 import { healthRoutes } from "./web/health.routes.ts";
 import { errorHandler, notFoundHandler } from "./web/error-handlers.ts";
 import { createSessionMiddleware } from "./web/session.ts";
+import { textInputOnly } from "./web/form.ts";
 import { pageLocals } from "./web/page-locals.ts";
 import { createTokenCipher } from "./crypto/token-cipher.ts";
 import { usersRepository } from "./accounts/users.repository.ts";
@@ -88,6 +89,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.use(healthRoutes(async () => { await db.$queryRaw`SELECT 1`; }));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
+  app.use(textInputOnly);
   app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
   app.use(auth.session());
   app.use(pageLocals);

@@ -38,13 +38,23 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
     deps.auth.authenticate(FLOWDOCK_STRATEGY, { scope: FLOWDOCK_SCOPES, state: { setupId } } as unknown as passport.AuthenticateOptions)(req, res, next);
   });
 
+  // Flowdock sends each of these once; anything else did not come from Flowdock.
+  const callbackQuery = z.object({
+    code: z.string().max(512).optional(),
+    state: z.string().max(512).optional(),
+    error: z.string().max(512).optional(),
+    error_description: z.string().max(2048).optional(),
+  }, { error: "This answer from Flowdock is not valid." });
+
   router.get("/auth/flowdock/callback", requireUser, (req, res, next) => {
+    if (!parseInput(callbackQuery, req.query).ok) throw stateRejected();
     if (typeof req.query.error === "string") return declined(req);
     // Without a code passport would start a new authorization: this page is only reached from Flowdock.
     if (typeof req.query.code !== "string" || !req.query.code) throw stateRejected();
     // Known before passport uses up the state, so a failed exchange can offer a retry.
     const retry = retryAction(peekStateSetup(req, req.query.state));
     deps.auth.authenticate(FLOWDOCK_STRATEGY, { session: false }, (err: unknown, authorization: FlowdockAuthorization | false, info?: { state?: { setupId: string } }) => {
+      if (isRefusedGrant(err)) return next(codeRefused(err, retry));
       if (err) return next(tokenExchangeFailed(err, retry));
       const setupId = info?.state?.setupId;
       if (!authorization || !setupId) return next(stateRejected());
@@ -115,6 +125,21 @@ function authorizedSetup(req: Request): PendingSetup {
 function stateRejected(): AppError {
   return new AppError("BAD_REQUEST", `This authorization did not come from a setup started in this browser, or it was already used or has expired. ${FROM_INBOX_SETTINGS}`, {
     title: "Setup could not be verified",
+  });
+}
+
+// passport-oauth2 turns Flowdock's {"error":"invalid_grant"} into a TokenError:
+// the code expired, was already used, or (PKCE) belongs to another setup. That
+// is not Flowdock failing, and trying again from the start fixes it.
+function isRefusedGrant(err: unknown): boolean {
+  return (err as { name?: string } | null)?.name === "TokenError" && (err as { code?: string }).code === "invalid_grant";
+}
+
+function codeRefused(cause: unknown, action: ErrorAction | undefined): AppError {
+  return new AppError("BAD_REQUEST", "This authorization has expired or was already used, so nothing was connected. Start the setup again to get a fresh one.", {
+    cause,
+    action: action ?? { href: "/projects", label: "Your projects" },
+    title: "This authorization can't be used",
   });
 }
 

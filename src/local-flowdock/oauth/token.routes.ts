@@ -15,10 +15,19 @@ class OAuthError extends Error {
 
 const str = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
 
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 function clientCredentials(req: Request): { id?: string | undefined; secret?: string | undefined } {
   const basic = req.get("authorization")?.match(/^Basic\s+(\S+)$/i);
   if (basic) {
-    const [id, secret] = Buffer.from(basic[1]!, "base64").toString().split(":").map(decodeURIComponent);
+    // RFC 6749 §2.3.1: both halves are URL-encoded; one that is not valid authenticates nobody.
+    const [id, secret] = Buffer.from(basic[1]!, "base64").toString().split(":").map(formDecode);
     return { id, secret };
   }
   return { id: str(req.body?.client_id), secret: str(req.body?.client_secret) };

@@ -11,6 +11,7 @@ import { healthRoutes } from "./web/health.routes.ts";
 import { errorHandler, notFoundHandler } from "./web/error-handlers.ts";
 import { createSessionMiddleware } from "./web/session.ts";
 import { textInputOnly } from "./web/form.ts";
+import { createLimiter } from "./web/rate-limits.ts";
 import { pageLocals } from "./web/page-locals.ts";
 import { createTokenCipher } from "./crypto/token-cipher.ts";
 import { usersRepository } from "./accounts/users.repository.ts";
@@ -97,7 +98,11 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
-  app.use(accountsRoutes({ users, auth }));
+  app.use(accountsRoutes({ users, auth, limits: {
+    signInPerAccount: createLimiter(db, "sign-in-account", config.limits.signInPerAccount),
+    signInPerClient: createLimiter(db, "sign-in-client", config.limits.signInPerClient),
+    signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
+  } }));
   app.use(avatarsRoutes({ users }));
   app.use(projectsRoutes({ projects }));
   app.use(issuesRoutes({ issues, projects, service }));
@@ -105,6 +110,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,
+    setupLimit: createLimiter(db, "setup-user", config.limits.setupPerUser),
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
   }));
 

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "CSRF_INVALID"
   | "PAYLOAD_TOO_LARGE"
   | "CONFLICT"
+  | "RATE_LIMITED"
   | "UPSTREAM_UNAVAILABLE"
   | "INTERNAL";
 
@@ -21,6 +22,7 @@ const STATUS: Record<ErrorCode, number> = {
   CSRF_INVALID: 403,
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
   UPSTREAM_UNAVAILABLE: 502,
   INTERNAL: 500,
 };
@@ -35,7 +37,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: { cause?: unknown; details?: Record<string, string[]>; action?: ErrorAction; title?: string } = {},
+    options: { cause?: unknown; details?: Record<string, string[]>; action?: ErrorAction; title?: string; retryAfterSeconds?: number } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "AppError";
@@ -43,7 +45,10 @@ export class AppError extends Error {
     this.details = options.details;
     this.action = options.action;
     this.title = options.title;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
+  /** When a refused request may be tried again (sent as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
   readonly details: Record<string, string[]> | undefined;
   /** What the person can do next, shown as the page's main button. */
   readonly action: ErrorAction | undefined;

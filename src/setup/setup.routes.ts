@@ -8,13 +8,14 @@ import { AppError, type ErrorAction } from "../errors.ts";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
 import { parseInput } from "../web/form.ts";
 import { csrf } from "../web/session.ts";
+import { limitRequests, type Limiter } from "../web/rate-limits.ts";
 import { beginPendingSetup, endPendingSetup, findPendingSetup, updatePendingSetup, type PendingSetup } from "./pending-setups.ts";
 import { consumeState, peekStateSetup, FLOWDOCK_SCOPES, FLOWDOCK_STRATEGY, type FlowdockAuthorization } from "./flowdock-oauth.ts";
 import { connectProject, prepareConfirmation, type SetupDeps } from "./setup.service.ts";
 
 const FROM_INBOX_SETTINGS = "Open the flow's Inbox Settings in Flowdock and choose “Add integration” again.";
 
-export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; flowdockApiUrl: string }): Router {
+export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; flowdockApiUrl: string; setupLimit: Limiter }): Router {
   const router = Router();
   const setupQuery = z.object({
     // OAuth's own parameters belong on the callback: here passport would act on them
@@ -28,7 +29,7 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
   });
 
   // Step 1: the setup URI. Signed-out visitors sign in (or up) first and come back here.
-  router.get("/flowdock/setup", requireUser, (req, res, next) => {
+  router.get("/flowdock/setup", requireUser, limitRequests(deps.setupLimit, (req) => currentUser(req).id), (req, res, next) => {
     const query = parseInput(setupQuery, req.query);
     if (!query.ok) {
       throw new AppError("BAD_REQUEST", `${[...new Set(Object.values(query.errors).flat())].join(" ")} ${FROM_INBOX_SETTINGS}`, { title: "This setup link doesn't work" });

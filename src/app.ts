@@ -91,7 +91,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
   app.use(textInputOnly);
-  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
+  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure, ...config.session }));
   app.use(auth.session());
   app.use(pageLocals);
 

@@ -10,6 +10,7 @@ export type ErrorCode =
   | "PAYLOAD_TOO_LARGE"
   | "CONFLICT"
   | "UPSTREAM_UNAVAILABLE"
+  | "DATABASE_UNAVAILABLE"
   | "INTERNAL";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -22,6 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
   UPSTREAM_UNAVAILABLE: 502,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -55,6 +57,12 @@ export const notFound = (what = "Page") => new AppError("NOT_FOUND", `${what} no
 
 export function validationFailed(details: Record<string, string[]>, message = "Some fields need attention") {
   return new AppError("VALIDATION_FAILED", message, { details });
+}
+
+// A database fault (full disk, lock, lost connection): nothing was saved, and
+// trying again shortly is the right thing to do.
+export function databaseUnavailable(reason: string, cause: unknown): AppError {
+  return new AppError("DATABASE_UNAVAILABLE", `Nothing was saved: ${reason}. Please try again in a minute.`, { cause, title: "Temporarily unavailable" });
 }
 
 // Errors thrown by Express's own body parsers carry a `type` and a `status`.

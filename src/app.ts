@@ -25,6 +25,7 @@ import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
 import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
 import { databaseKind } from "./db/database-url.ts";
+import { databaseReadiness } from "./db/database-readiness.ts";
 import type { ActivityRecorder } from "./activity-forwarding/activity.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { issuesRepository } from "./tracker/issues.repository.ts";
@@ -87,7 +88,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
-  app.use(healthRoutes(async () => { await db.$queryRaw`SELECT 1`; }));
+  app.use(healthRoutes(databaseReadiness(db, config.databaseUrl)));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
   app.use(textInputOnly);

@@ -11,6 +11,7 @@ export type ErrorCode =
   | "CONFLICT"
   | "RATE_LIMITED"
   | "UPSTREAM_UNAVAILABLE"
+  | "DATABASE_UNAVAILABLE"
   | "INTERNAL";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -24,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   RATE_LIMITED: 429,
   UPSTREAM_UNAVAILABLE: 502,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -60,6 +62,12 @@ export const notFound = (what = "Page") => new AppError("NOT_FOUND", `${what} no
 
 export function validationFailed(details: Record<string, string[]>, message = "Some fields need attention") {
   return new AppError("VALIDATION_FAILED", message, { details });
+}
+
+// A database fault (full disk, lock, lost connection): nothing was saved, and
+// trying again shortly is the right thing to do.
+export function databaseUnavailable(reason: string, cause: unknown): AppError {
+  return new AppError("DATABASE_UNAVAILABLE", `Nothing was saved: ${reason}. Please try again in a minute.`, { cause, title: "Temporarily unavailable", retryAfterSeconds: 30 });
 }
 
 // Errors thrown by Express's own body parsers carry a `type` and a `status`.

@@ -36,7 +36,8 @@ async function main() {
   const db = createDatabase(config.databaseUrl);
   closers.unshift(() => db.$disconnect());
   await checkTokenKeys(db, createTokenCipher(config.tokenEncryptionKeys), config.tokenEncryptionKeys.map((k) => k.id));
-  if (await seedDemoData(db)) logger.info({ email: DEMO_USER.email }, `demo data added: sign in to the app as ${DEMO_USER.email} / ${DEMO_USER.password}`);
+  const seeded = await seedDemoData(db);
+  if (seeded.length) logger.info({ accounts: seeded }, `demo data added: sign in to the app as ${DEMO_USER.email} / ${DEMO_USER.password} (see the README for the other demo accounts)`);
 
   // Housekeeping: expired sessions, and delivered messages after a week (the
   // outbox only needs undelivered rows; the week feeds "recent deliveries").

@@ -12,6 +12,9 @@ import { createDatabase, type Database } from "../../src/db/prisma-client.ts";
 import { migrateDatabase } from "../../src/db/migrator.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import { seedDemoData } from "../../src/demo-seed.ts";
+import { createMetrics, type Metrics } from "../../src/observability/metrics.ts";
+import { operationsRepository } from "../../src/observability/operations.repository.ts";
+import { databaseKind } from "../../src/db/database-url.ts";
 import { APP_BASE_URL, TEST_CLIENT } from "./local-flowdock.ts";
 
 export interface TestApp {
@@ -19,6 +22,8 @@ export interface TestApp {
   db: Database;
   config: Config;
   dbFile: string;
+  /** The app's metrics registry; give `metrics.observeDelivery` to a test's worker as onOutcome. */
+  metrics: Metrics;
   /** Every log line the app wrote, as text. */
   logText(): string;
   close(): Promise<void>;
@@ -43,9 +48,10 @@ export async function startTestApp(flowdockUrl: string, env: Record<string, stri
   const lines: string[] = [];
   const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
   const logger = createLogger({ level: "trace", name: "app-test" }, sink);
-  const app = createApp({ config, db, logger });
+  const metrics = createMetrics(operationsRepository(db, databaseKind(config.databaseUrl)), { defaultMetrics: false });
+  const app = createApp({ config, db, logger, metrics });
   return {
-    app, db, config, dbFile,
+    app, db, config, dbFile, metrics,
     logText: () => lines.join(""),
     close: async () => {
       await db.$disconnect();

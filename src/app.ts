@@ -10,6 +10,8 @@ import { securityHeaders } from "./web/security-headers.ts";
 import { healthRoutes } from "./web/health.routes.ts";
 import { errorHandler, notFoundHandler } from "./web/error-handlers.ts";
 import { createSessionMiddleware } from "./web/session.ts";
+import { textInputOnly } from "./web/form.ts";
+import { createLimiter } from "./web/rate-limits.ts";
 import { pageLocals } from "./web/page-locals.ts";
 import { createTokenCipher } from "./crypto/token-cipher.ts";
 import { usersRepository } from "./accounts/users.repository.ts";
@@ -35,6 +37,15 @@ import { issuesRoutes } from "./tracker/issues.routes.ts";
 import { avatarsRoutes } from "./accounts/avatars.routes.ts";
 import { configurationRoutes } from "./configuration/configuration.routes.ts";
 import { ISSUE_ACTIVITY_KINDS } from "./tracker/issue-activities.ts";
+import { flashLocals } from "./web/flash.ts";
+import { membershipsRepository } from "./tracker/memberships.repository.ts";
+import { membersService } from "./tracker/members.service.ts";
+import { membersRoutes } from "./tracker/members.routes.ts";
+import { projectSettingsService } from "./tracker/project-settings.service.ts";
+import { projectSettingsRoutes } from "./tracker/project-settings.routes.ts";
+import { accountService } from "./accounts/account.service.ts";
+import { accountSettingsRoutes } from "./accounts/account-settings.routes.ts";
+import { adminRoutes } from "./accounts/admin.routes.ts";
 
 export interface AppDeps {
   config: Config;
@@ -65,6 +76,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   const cipher = createTokenCipher(config.tokenEncryptionKeys);
   const users = usersRepository(db);
   const projects = projectsRepository(db);
+  const memberships = membershipsRepository(db);
   const integrations = integrationsRepository(db, cipher);
   const outbox = outboxRepository(db, databaseKind(config.databaseUrl));
   const issues = issuesRepository(db);
@@ -103,21 +115,32 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   app.get("/metrics", metricsHandler(metrics.registry, config.metricsToken));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
+  app.use(textInputOnly);
   app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
   app.use(auth.session());
   app.use(pageLocals);
+  app.use(flashLocals);
 
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
-  app.use(accountsRoutes({ users, auth }));
+  app.use(accountsRoutes({ users, auth, limits: {
+    signInPerAccount: createLimiter(db, "sign-in-account", config.limits.signInPerAccount),
+    signInPerClient: createLimiter(db, "sign-in-client", config.limits.signInPerClient),
+    signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
+  } }));
   app.use(avatarsRoutes({ users }));
+  app.use(accountSettingsRoutes({ account: accountService({ users, memberships }) }));
+  app.use(adminRoutes({ users }));
   app.use(projectsRoutes({ projects }));
+  app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));
+  app.use(projectSettingsRoutes({ projects, settings: projectSettingsService({ projects }) }));
   app.use(issuesRoutes({ issues, projects, service }));
   app.use(sourcesRoutes({ projects, integrations, outbox, onRetry: onActivityRecorded }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,
+    setupLimit: createLimiter(db, "setup-user", config.limits.setupPerUser),
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
   }));
 

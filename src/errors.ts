@@ -9,6 +9,7 @@ export type ErrorCode =
   | "CSRF_INVALID"
   | "PAYLOAD_TOO_LARGE"
   | "CONFLICT"
+  | "RATE_LIMITED"
   | "UPSTREAM_UNAVAILABLE"
   | "DATABASE_UNAVAILABLE"
   | "INTERNAL";
@@ -22,6 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
   CSRF_INVALID: 403,
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
   UPSTREAM_UNAVAILABLE: 502,
   DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
@@ -37,7 +39,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: { cause?: unknown; details?: Record<string, string[]>; action?: ErrorAction; title?: string } = {},
+    options: { cause?: unknown; details?: Record<string, string[]>; action?: ErrorAction; title?: string; retryAfterSeconds?: number } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "AppError";
@@ -45,7 +47,10 @@ export class AppError extends Error {
     this.details = options.details;
     this.action = options.action;
     this.title = options.title;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
+  /** When a refused request may be tried again (sent as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
   readonly details: Record<string, string[]> | undefined;
   /** What the person can do next, shown as the page's main button. */
   readonly action: ErrorAction | undefined;
@@ -62,7 +67,7 @@ export function validationFailed(details: Record<string, string[]>, message = "S
 // A database fault (full disk, lock, lost connection): nothing was saved, and
 // trying again shortly is the right thing to do.
 export function databaseUnavailable(reason: string, cause: unknown): AppError {
-  return new AppError("DATABASE_UNAVAILABLE", `Nothing was saved: ${reason}. Please try again in a minute.`, { cause, title: "Temporarily unavailable" });
+  return new AppError("DATABASE_UNAVAILABLE", `Nothing was saved: ${reason}. Please try again in a minute.`, { cause, title: "Temporarily unavailable", retryAfterSeconds: 30 });
 }
 
 // Errors thrown by Express's own body parsers carry a `type` and a `status`.

@@ -22,7 +22,7 @@ async function main() {
   const worker = createDeliveryWorker(config, db, logger, { onOutcome: (o) => metrics.observeDelivery(o) });
   worker.start();
   const server = http.createServer(createWorkerServer({ operations, metrics, metricsToken: config.metricsToken, maxDueAgeSeconds: config.worker.readyMaxDueAgeSeconds }));
-  await new Promise<void>((resolve) => server.listen(config.worker.port, resolve));
+  await new Promise<void>((resolve) => server.listen(config.worker.port, config.host, resolve));
   logger.info({ worker: worker.id, flowdock: config.flowdock.apiUrl, port: config.worker.port }, "delivery worker running");
   onShutdown(logger, [
     () => new Promise<void>((resolve) => {

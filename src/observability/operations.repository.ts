@@ -22,7 +22,7 @@ type Row = { pending: number | bigint; oldestQueued: Date | string | null; oldes
 // those waiting behind a failed row of their thread (a person must retry that
 // one first); a backlog of due rows therefore means the workers are behind.
 // Suspension follows activity-forwarding/recipients.ts: the project is archived,
-// or whoever connected the integration is gone, disabled or no longer a member.
+// or whoever connected the integration is deleted, disabled or no longer a member.
 const SNAPSHOT = `
 SELECT
   (SELECT COUNT(*) FROM "OutboxMessage" WHERE "status" = 'pending') AS "pending",
@@ -34,7 +34,7 @@ SELECT
   (SELECT COUNT(*) FROM "OutboxMessage" WHERE "status" = 'dead') AS "dead",
   (SELECT COUNT(*) FROM "Integration" i JOIN "Project" p ON p."id" = i."projectId"
      LEFT JOIN "User" u ON u."id" = i."createdByUserId"
-     WHERE i."status" = 'active' AND (p."archivedAt" IS NOT NULL OR u."id" IS NULL OR u."disabledAt" IS NOT NULL
+     WHERE i."status" = 'active' AND (p."archivedAt" IS NOT NULL OR u."id" IS NULL OR u."deletedAt" IS NOT NULL OR u."disabledAt" IS NOT NULL
        OR NOT EXISTS (SELECT 1 FROM "Membership" m WHERE m."projectId" = i."projectId" AND m."userId" = i."createdByUserId"))) AS "suspended",
   (SELECT COUNT(*) FROM "Integration" WHERE "status" = 'broken') AS "broken"`;
 

@@ -26,9 +26,9 @@ export function errorHandler(logger: Logger, view = "error"): ErrorRequestHandle
     else log.info({ code: error.code, method: req.method, path: req.path }, error.message);
     if (res.headersSent) return;
     res.status(error.status);
-    if (error.code === "DATABASE_UNAVAILABLE") res.set("retry-after", "30");
+    if (error.retryAfterSeconds !== undefined) res.set("Retry-After", String(error.retryAfterSeconds));
     if (wantsJson(req)) {
-      res.json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(error.action ? { action: error.action } : {}) } });
+      res.json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}), ...(error.action ? { action: error.action } : {}), ...(error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {}) } });
       return;
     }
     res.render(view, { title: error.title ?? titleFor(error.status), error });
@@ -39,6 +39,7 @@ function titleFor(status: number): string {
   if (status === 404) return "Not found";
   if (status === 401) return "Please sign in";
   if (status === 403) return "Not allowed";
+  if (status === 429) return "Too many attempts";
   if (status >= 500) return "Something went wrong";
   return "That didn't work";
 }

@@ -10,6 +10,8 @@ import { securityHeaders } from "./web/security-headers.ts";
 import { healthRoutes } from "./web/health.routes.ts";
 import { errorHandler, notFoundHandler } from "./web/error-handlers.ts";
 import { createSessionMiddleware } from "./web/session.ts";
+import { textInputOnly } from "./web/form.ts";
+import { createLimiter } from "./web/rate-limits.ts";
 import { pageLocals } from "./web/page-locals.ts";
 import { createTokenCipher } from "./crypto/token-cipher.ts";
 import { usersRepository } from "./accounts/users.repository.ts";
@@ -23,6 +25,7 @@ import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
 import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
 import { databaseKind } from "./db/database-url.ts";
+import { databaseReadiness } from "./db/database-readiness.ts";
 import type { ActivityRecorder } from "./activity-forwarding/activity.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { issuesRepository } from "./tracker/issues.repository.ts";
@@ -95,9 +98,10 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
-  app.use(healthRoutes(async () => { await db.$queryRaw`SELECT 1`; }));
+  app.use(healthRoutes(databaseReadiness(db, config.databaseUrl)));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
+  app.use(textInputOnly);
   app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
   app.use(auth.session());
   app.use(pageLocals);
@@ -106,7 +110,11 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
-  app.use(accountsRoutes({ users, auth }));
+  app.use(accountsRoutes({ users, auth, limits: {
+    signInPerAccount: createLimiter(db, "sign-in-account", config.limits.signInPerAccount),
+    signInPerClient: createLimiter(db, "sign-in-client", config.limits.signInPerClient),
+    signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
+  } }));
   app.use(avatarsRoutes({ users }));
   app.use(accountSettingsRoutes({ account: accountService({ users, memberships }) }));
   app.use(adminRoutes({ users }));
@@ -118,6 +126,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,
+    setupLimit: createLimiter(db, "setup-user", config.limits.setupPerUser),
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
   }));
 

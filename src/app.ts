@@ -112,13 +112,14 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
   app.use(["/sign-in", "/sign-up"], setupContextLocals(config.flowdock.apiUrl));
+  const signInPerAccount = createLimiter(db, "sign-in-account", config.limits.signInPerAccount);
   app.use(accountsRoutes({ users, auth, limits: {
-    signInPerAccount: createLimiter(db, "sign-in-account", config.limits.signInPerAccount),
+    signInPerAccount,
     signInPerClient: createLimiter(db, "sign-in-client", config.limits.signInPerClient),
     signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
   } }));
   app.use(avatarsRoutes({ users }));
-  app.use(accountSettingsRoutes({ account: accountService({ users, memberships }) }));
+  app.use(accountSettingsRoutes({ account: accountService({ users, memberships, passwordGuesses: signInPerAccount }) }));
   app.use(adminRoutes({ users }));
   app.use(projectsRoutes({ projects }));
   app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));

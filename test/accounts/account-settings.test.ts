@@ -45,9 +45,35 @@ describe("account settings", () => {
     expect((await trySignIn(SAM.email, SAM.password)).status).toBe(303);
 
     expect((await sam.post("/account/password", { currentPassword: SAM.password, newPassword: "new password 1", confirmPassword: "new password 1" })).status).toBe(303);
-    expect(flashOn((await sam.get("/account")).text)).toContain("Your password was changed.");
+    expect(flashOn((await sam.get("/account")).text)).toContain("Your password was changed, and you were signed out everywhere else.");
     expect((await trySignIn(SAM.email, SAM.password)).status).toBe(401);
     expect((await trySignIn(SAM.email, "new password 1")).status).toBe(303);
+  });
+
+  it("when the password is changed, the account's other sessions end and the one that changed it stays signed in", async () => {
+    const sam = await signIn(app, SAM);
+    const samElsewhere = await signIn(app, SAM);
+    const dana = await signIn(app, DANA);
+    await sam.post("/account/password", { currentPassword: SAM.password, newPassword: "new password 1", confirmPassword: "new password 1" }).expect(303);
+    expect((await sam.get("/account")).status).toBe(200);
+    const elsewhere = await samElsewhere.get("/account");
+    expect(elsewhere.status).toBe(303);
+    expect(elsewhere.headers.location).toBe("/sign-in");
+    expect((await dana.get("/account")).status).toBe(200);
+  });
+
+  it("when someone keeps guessing the current password in the settings, they are stopped like at sign-in", async () => {
+    await app.close();
+    app = await startTestApp("http://127.0.0.1:9", { SIGN_IN_LIMIT_PER_ACCOUNT: "3/10m" });
+    const sam = await signIn(app, SAM);
+    const guess = (n: number) => sam.post("/account/password", { currentPassword: `guess ${n}`, newPassword: "new password 1", confirmPassword: "new password 1" });
+    for (let n = 0; n < 3; n++) expect((await guess(n)).status).toBe(400);
+    const stopped = await guess(3);
+    expect(stopped.status).toBe(429);
+    // The right password is refused too until the limit passes, and at sign-in as well.
+    expect((await sam.post("/account/delete", { password: SAM.password })).status).toBe(429);
+    expect((await trySignIn(SAM.email, SAM.password)).status).toBe(429);
+    expect((await app.db.user.findUniqueOrThrow({ where: { email: SAM.email } })).deletedAt).toBeNull();
   });
 
   it("when a settings form comes without its CSRF token, it is refused and nothing changes", async () => {

@@ -43,9 +43,9 @@ export async function connectProject(
   setup: PendingSetup,
   input: { userId: string; project: { id: string } | { newName: string }; sourceName?: string; createAnother: boolean },
 ): Promise<ConnectResult> {
-  const project = await projectToConnect(deps, input.userId, input.project);
   const flow = setup.flow;
   if (!flow) throw new AppError("BAD_REQUEST", `This setup was not confirmed on its confirmation page. ${START_AGAIN}`, { title: "Setup not confirmed" });
+  const project = await projectToConnect(deps, input.userId, input.project);
 
   const existing = await deps.integrations.listForProjectAndFlow(project.id, flow.id);
   if (existing.length > 0 && !input.createAnother) return { kind: "exists", existing };

@@ -35,6 +35,9 @@ describe("disabling accounts", () => {
     expect(flashOn(after.text)).toContain("Sam Member (sam@example.com) is disabled: they can no longer sign in");
     expect(after.text).toContain('<span class="badge bad">disabled</span>');
 
+    const dana = await signIn(app, DANA);
+    expect((await dana.get(`/projects/${projectId}/members`)).text).toMatch(/Sam Member <span class="badge bad">account disabled<\/span>/);
+
     const kicked = await sam.get(`/projects/${projectId}`);
     expect(kicked.status).toBe(303);
     expect(kicked.headers.location).toBe("/sign-in");

@@ -38,6 +38,7 @@ import { avatarsRoutes } from "./accounts/avatars.routes.ts";
 import { configurationRoutes } from "./configuration/configuration.routes.ts";
 import { ISSUE_ACTIVITY_KINDS } from "./tracker/issue-activities.ts";
 import { flashLocals } from "./web/flash.ts";
+import { setupContextLocals } from "./setup/setup-context.ts";
 import { membershipsRepository } from "./tracker/memberships.repository.ts";
 import { membersService } from "./tracker/members.service.ts";
 import { membersRoutes } from "./tracker/members.routes.ts";
@@ -116,7 +117,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
   app.use(textInputOnly);
-  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
+  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure, ...config.session }));
   app.use(auth.session());
   app.use(pageLocals);
   app.use(flashLocals);
@@ -124,13 +125,15 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
+  app.use(["/sign-in", "/sign-up"], setupContextLocals(config.flowdock.apiUrl));
+  const signInPerAccount = createLimiter(db, "sign-in-account", config.limits.signInPerAccount);
   app.use(accountsRoutes({ users, auth, limits: {
-    signInPerAccount: createLimiter(db, "sign-in-account", config.limits.signInPerAccount),
+    signInPerAccount,
     signInPerClient: createLimiter(db, "sign-in-client", config.limits.signInPerClient),
     signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
   } }));
   app.use(avatarsRoutes({ users }));
-  app.use(accountSettingsRoutes({ account: accountService({ users, memberships }) }));
+  app.use(accountSettingsRoutes({ account: accountService({ users, memberships, passwordGuesses: signInPerAccount }) }));
   app.use(adminRoutes({ users }));
   app.use(projectsRoutes({ projects }));
   app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));

@@ -11,12 +11,15 @@ import { createMetrics } from "./observability/metrics.ts";
 import { operationsRepository } from "./observability/operations.repository.ts";
 import { createWorkerServer } from "./observability/worker-server.ts";
 import { onShutdown } from "./shutdown.ts";
+import { createTokenCipher } from "./crypto/token-cipher.ts";
+import { checkTokenKeys, TokenKeysMismatchError } from "./sources/check-token-keys.ts";
 
 async function main() {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: "worker", pretty: wantsPrettyLogs(config.env) });
   await migrateDatabase(config.databaseUrl);
   const db = createDatabase(config.databaseUrl);
+  await checkTokenKeys(db, createTokenCipher(config.tokenEncryptionKeys), config.tokenEncryptionKeys.map((k) => k.id));
   const operations = operationsRepository(db, databaseKind(config.databaseUrl));
   const metrics = createMetrics(operations);
   const worker = createDeliveryWorker(config, db, logger, { onOutcome: (o) => metrics.observeDelivery(o) });
@@ -35,6 +38,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof TokenKeysMismatchError ? err.message : err);
   process.exit(1);
 });

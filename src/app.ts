@@ -112,7 +112,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
-  app.use(healthRoutes(databaseReadiness(db, config.databaseUrl)));
+  app.use(healthRoutes(databaseReadiness(db, config.databaseUrl), logger));
   app.get("/metrics", metricsHandler(metrics.registry, config.metricsToken));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));

@@ -16,6 +16,8 @@ import { checkTokenKeys, TokenKeysMismatchError } from "./sources/check-token-ke
 import { createDeliveryWorker } from "./activity-forwarding/create-worker.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { databaseKind } from "./db/database-url.ts";
+import { createMetrics } from "./observability/metrics.ts";
+import { operationsRepository } from "./observability/operations.repository.ts";
 import { startLocalFlowdock } from "./local-flowdock/server.ts";
 import { localFlowdockOptions } from "./local-flowdock/options.ts";
 
@@ -50,13 +52,14 @@ async function main() {
   pruning.unref();
   closers.unshift(async () => clearInterval(pruning));
 
-  const worker = config.delivery.inProcessWorker ? createDeliveryWorker(config, db, logger) : undefined;
+  const metrics = createMetrics(operationsRepository(db, databaseKind(config.databaseUrl)));
+  const worker = config.delivery.inProcessWorker ? createDeliveryWorker(config, db, logger, { onOutcome: (o) => metrics.observeDelivery(o) }) : undefined;
   if (worker) {
     worker.start();
     closers.unshift(() => worker.stop());
   }
 
-  const server = http.createServer(createApp({ config, db, logger, onActivityRecorded: () => worker?.nudge() }));
+  const server = http.createServer(createApp({ config, db, logger, metrics, onActivityRecorded: () => worker?.nudge() }));
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   closers.unshift(() => new Promise<void>((resolve) => {
     server.close(() => resolve());

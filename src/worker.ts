@@ -1,9 +1,15 @@
-// `npm run worker`: the delivery worker alone, beside one or more app instances.
+// `npm run worker`: the delivery worker alone, beside one or more app instances,
+// with a small HTTP server (WORKER_PORT) for health, readiness and metrics.
+import http from "node:http";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createLogger, wantsPrettyLogs } from "./observability/logger.ts";
 import { createDatabase } from "./db/prisma-client.ts";
+import { databaseKind } from "./db/database-url.ts";
 import { migrateDatabase } from "./db/migrator.ts";
 import { createDeliveryWorker } from "./activity-forwarding/create-worker.ts";
+import { createMetrics } from "./observability/metrics.ts";
+import { operationsRepository } from "./observability/operations.repository.ts";
+import { createWorkerServer } from "./observability/worker-server.ts";
 import { onShutdown } from "./shutdown.ts";
 import { createTokenCipher } from "./crypto/token-cipher.ts";
 import { checkTokenKeys, TokenKeysMismatchError } from "./sources/check-token-keys.ts";
@@ -14,10 +20,21 @@ async function main() {
   await migrateDatabase(config.databaseUrl);
   const db = createDatabase(config.databaseUrl);
   await checkTokenKeys(db, createTokenCipher(config.tokenEncryptionKeys), config.tokenEncryptionKeys.map((k) => k.id));
-  const worker = createDeliveryWorker(config, db, logger);
+  const operations = operationsRepository(db, databaseKind(config.databaseUrl));
+  const metrics = createMetrics(operations);
+  const worker = createDeliveryWorker(config, db, logger, { onOutcome: (o) => metrics.observeDelivery(o) });
   worker.start();
-  logger.info({ worker: worker.id, flowdock: config.flowdock.apiUrl }, "delivery worker running");
-  onShutdown(logger, [() => worker.stop(), () => db.$disconnect()]);
+  const server = http.createServer(createWorkerServer({ operations, metrics, metricsToken: config.metricsToken, maxDueAgeSeconds: config.worker.readyMaxDueAgeSeconds }));
+  await new Promise<void>((resolve) => server.listen(config.worker.port, config.host, resolve));
+  logger.info({ worker: worker.id, flowdock: config.flowdock.apiUrl, port: config.worker.port }, "delivery worker running");
+  onShutdown(logger, [
+    () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }),
+    () => worker.stop(),
+    () => db.$disconnect(),
+  ]);
 }
 
 main().catch((err: unknown) => {

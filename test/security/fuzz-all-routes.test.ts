@@ -12,17 +12,25 @@ import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSource, passwordToken, startTestFlowdock, TEST_CLIENT } from "../support/local-flowdock.ts";
-import { startTestApp, type TestApp } from "../support/app.ts";
+import { startTestApp, TEST_DATABASE, type TestApp } from "../support/app.ts";
 import { connectDemoProject } from "../support/tracker.ts";
 import { listRoutes, type RouteInfo } from "../support/routes.ts";
-import { DatabaseWatcher, requestArb, send, type FuzzRequest, type Identity } from "../support/fuzz-requests.ts";
+import { PostgresWatcher, requestArb, send, SqliteWatcher, type FuzzRequest, type Identity, type Watcher } from "../support/fuzz-requests.ts";
 import { createLocalFlowdockApp } from "../../src/local-flowdock/app.ts";
 import { createApp } from "../../src/app.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
-const APP_RUNS = 5_500;
-const FLOWDOCK_RUNS = 4_700;
+// On SQLite (the first pass of .ci/run) the two runs send over 10,000 requests.
+// The PostgreSQL pass repeats the app's run with fewer: there every check hashes
+// each table on the server, which costs a round trip per request.
+const ON_POSTGRES = TEST_DATABASE === "postgresql";
+const APP_RUNS = ON_POSTGRES ? 1_500 : 5_500;
+const FLOWDOCK_RUNS = ON_POSTGRES ? 500 : 4_700;
+const AT_LEAST = ON_POSTGRES ? 2_000 : 10_000;
+// Sessions and rate-limit counters: a refused request may rightly write these.
+const APP_IGNORED = ["Session", "RateLimit", "_prisma_migrations"];
+const FLOWDOCK_IGNORED = ["web_sessions", "rate_limits"];
 
 let dir: string;
 let fd: LocalFlowdock;
@@ -72,13 +80,13 @@ function describeRequest(req: FuzzRequest): string {
   return `${req.method} ${req.path.slice(0, 200)} ${JSON.stringify(req.headers).slice(0, 300)} ${req.body?.toString("utf8").slice(0, 300) ?? ""}`;
 }
 
-async function fuzz(baseUrl: string, routes: RouteInfo[], ids: string[], identity: Identity, watchers: DatabaseWatcher[], numRuns: number) {
+async function fuzz(baseUrl: string, routes: RouteInfo[], ids: string[], identity: Identity, watchers: Watcher[], numRuns: number) {
   const statuses = new Map<number, number>();
   await fc.assert(fc.asyncProperty(requestArb(routes, ids, identity), async (req) => {
     const res = await send(baseUrl, req);
     sent++;
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-    const changed = watchers.flatMap((w) => w.changedTables());
+    const changed = (await Promise.all(watchers.map((w) => w.changedTables()))).flat();
     expect(res.status, `${describeRequest(req)}\n→ ${res.text.slice(0, 500)}`).toBeLessThan(500);
     if (res.status >= 400) expect(changed, `a refused request changed data: ${describeRequest(req)} → ${res.status}`).toEqual([]);
   }), { numRuns, endOnFailure: true });
@@ -94,13 +102,14 @@ describe("thousands of generated requests", () => {
     const routes = [...listRoutes(app.app), { path: "/healthz", methods: ["GET"] }, { path: "/assets/app.css", methods: ["GET"] }, { path: "/no/such/page", methods: ["GET", "POST"] }];
     expect(routes.length).toBeGreaterThan(30);
     const ids = [project.id, integration.id, String(integration.sourceId), "1", "2", ...users.map((u) => u.id)];
-    const watchers = [new DatabaseWatcher(app.dbFile, ["Session", "RateLimit"]), new DatabaseWatcher(path.join(dir, "flowdock.db"), ["web_sessions", "rate_limits"])];
-    const before = watchers[0]!.counts();
+    const appData = app.dbFile ? new SqliteWatcher(app.dbFile, APP_IGNORED) : await PostgresWatcher.open(app.config.databaseUrl, APP_IGNORED);
+    const watchers = [appData, new SqliteWatcher(path.join(dir, "flowdock.db"), FLOWDOCK_IGNORED)];
+    const before = await appData.counts();
     const statuses = await fuzz(appUrl, routes, ids, demo, watchers, APP_RUNS);
-    console.info("app: answers by status", statuses, "rows before", before, "after", watchers[0]!.counts());
-    watchers.forEach((w) => w.close());
+    console.info("app: answers by status", statuses, "rows before", before, "after", await appData.counts());
+    await Promise.all(watchers.map((w) => w.close()));
     expect((await fetch(`${appUrl}/healthz`)).status).toBe(200);
-  }, 240_000);
+  }, 400_000);
 
   it("when the local Flowdock gets any request on any route, it never answers 5xx and a refused request changes nothing", async () => {
     const { source, userToken } = await createSource(fd.url);
@@ -116,25 +125,25 @@ describe("thousands of generated requests", () => {
         `Basic ${Buffer.from(`${TEST_CLIENT.clientId}:${TEST_CLIENT.clientSecret}`).toString("base64")}`],
     };
     const ids = ["acme", "main", "support", String(source.id), "1", source.flow_token];
-    const watchers = [new DatabaseWatcher(path.join(dir, "flowdock.db"), ["web_sessions", "rate_limits"])];
-    const before = watchers[0]!.counts();
+    const watcher = new SqliteWatcher(path.join(dir, "flowdock.db"), FLOWDOCK_IGNORED);
+    const before = await watcher.counts();
     const controlOnlyRefused = requestArb(routes, ids, identity).map((req) => (req.path.startsWith("/_simulator") ? { ...req, headers: { ...req.headers, origin: "http://evil.example" } } : req));
     const statuses = new Map<number, number>();
     await fc.assert(fc.asyncProperty(controlOnlyRefused, async (req) => {
       const res = await send(fd.url, req);
       sent++;
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      const changed = watchers[0]!.changedTables();
+      const changed = await watcher.changedTables();
       expect(res.status, `${describeRequest(req)}\n→ ${res.text.slice(0, 500)}`).toBeLessThan(500);
       if (req.path.startsWith("/_simulator")) expect(res.status).toBeGreaterThanOrEqual(400);
       if (res.status >= 400) expect(changed, `a refused request changed data: ${describeRequest(req)} → ${res.status}`).toEqual([]);
     }), { numRuns: FLOWDOCK_RUNS, endOnFailure: true });
-    console.info("local Flowdock: answers by status", Object.fromEntries([...statuses].sort(([a], [b]) => a - b)), "rows before", before, "after", watchers[0]!.counts());
-    watchers[0]!.close();
+    console.info("local Flowdock: answers by status", Object.fromEntries([...statuses].sort(([a], [b]) => a - b)), "rows before", before, "after", await watcher.counts());
+    await watcher.close();
     expect((await fetch(`${fd.url}/healthz`)).status).toBe(200);
-  }, 240_000);
+  }, 400_000);
 
-  it("when both runs are done, more than 10,000 requests were sent", () => {
-    expect(sent).toBeGreaterThanOrEqual(10_000);
+  it("when both runs are done, more than 10,000 requests were sent (on SQLite)", () => {
+    expect(sent).toBeGreaterThanOrEqual(AT_LEAST);
   });
 });

@@ -5,6 +5,7 @@
 import crypto from "node:crypto";
 import http from "node:http";
 import Sqlite from "better-sqlite3";
+import pg from "pg";
 import fc from "fast-check";
 import type { RouteInfo } from "./routes.ts";
 
@@ -153,7 +154,14 @@ export function send(baseUrl: string, req: FuzzRequest, retried = false): Promis
  * only then are the tables compared (those in `ignored` hold sessions and
  * rate-limit counters, which a refused request may rightly move).
  */
-export class DatabaseWatcher {
+export interface Watcher {
+  /** The watched tables that changed since the last call, by name. */
+  changedTables(): Promise<string[]>;
+  counts(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+export class SqliteWatcher implements Watcher {
   private readonly db: Sqlite.Database;
   private version: number;
   private snapshot: string;
@@ -164,8 +172,7 @@ export class DatabaseWatcher {
     this.snapshot = this.contents();
   }
 
-  /** The tables (outside `ignored`) that changed since the last call, by name. */
-  changedTables(): string[] {
+  async changedTables(): Promise<string[]> {
     const version = this.dataVersion();
     if (version === this.version) return [];
     this.version = version;
@@ -175,12 +182,11 @@ export class DatabaseWatcher {
     return Object.keys({ ...before, ...after }).filter((t) => before[t] !== after[t]);
   }
 
-  /** Row counts per table, for the report. */
-  counts(): Record<string, number> {
+  async counts(): Promise<Record<string, number>> {
     return Object.fromEntries(this.tables().map((t) => [t, (this.db.prepare(`SELECT COUNT(*) AS n FROM "${t}"`).get() as { n: number }).n]));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 
@@ -198,5 +204,44 @@ export class DatabaseWatcher {
       const rows = this.db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).raw().all();
       return [t, crypto.createHash("sha256").update(JSON.stringify(rows, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : Buffer.isBuffer(v) ? v.toString("hex") : v))).digest("hex")];
     })));
+  }
+}
+
+/** The same for PostgreSQL: every table's contents hashed by the server, in one query per check. */
+export class PostgresWatcher implements Watcher {
+  private snapshot: Record<string, string> = {};
+  private query = "";
+
+  private constructor(private readonly client: pg.Client) {}
+
+  static async open(url: string, ignored: string[]): Promise<PostgresWatcher> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const watcher = new PostgresWatcher(client);
+    const tables = (await client.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")).rows
+      .map((r) => r.name).filter((t) => !ignored.includes(t));
+    watcher.query = `SELECT ${tables.map((t) => `(SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM "${t}" x) AS "${t}"`).join(", ")}`;
+    watcher.snapshot = await watcher.contents();
+    return watcher;
+  }
+
+  async changedTables(): Promise<string[]> {
+    const before = this.snapshot;
+    this.snapshot = await this.contents();
+    return Object.keys(before).filter((t) => before[t] !== this.snapshot[t]);
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const t of Object.keys(this.snapshot)) out[t] = Number((await this.client.query(`SELECT COUNT(*) AS n FROM "${t}"`)).rows[0].n);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+
+  private async contents(): Promise<Record<string, string>> {
+    return (await this.client.query<Record<string, string>>(this.query)).rows[0]!;
   }
 }

@@ -19,6 +19,7 @@ import { projectsRepository } from "./tracker/projects.repository.ts";
 import { projectsRoutes } from "./tracker/projects.routes.ts";
 import { integrationsRepository } from "./sources/integrations.repository.ts";
 import { sourcesRoutes } from "./sources/sources.routes.ts";
+import { auditRepository } from "./sources/audit.repository.ts";
 import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
 import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
@@ -99,14 +100,15 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.use(avatarsRoutes({ users }));
   app.use(projectsRoutes({ projects }));
   app.use(issuesRoutes({ issues, projects, service }));
-  app.use(sourcesRoutes({ projects, integrations, outbox, onRetry: onActivityRecorded }));
+  app.use(sourcesRoutes({ projects, integrations, outbox, audit: auditRepository(db), activityKinds: ISSUE_ACTIVITY_KINDS, onRetry: onActivityRecorded }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
+    appBaseUrl: config.appBaseUrl,
   }));
 
-  app.use(configurationRoutes({ integrations, projects, flowdock, activityKinds: ISSUE_ACTIVITY_KINDS, logger }));
+  app.use(configurationRoutes({ auth, integrations, projects, flowdock, cipher, activityKinds: ISSUE_ACTIVITY_KINDS, logger, onChanged: onActivityRecorded }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -10,6 +10,8 @@ import { securityHeaders } from "./web/security-headers.ts";
 import { healthRoutes } from "./web/health.routes.ts";
 import { errorHandler, notFoundHandler } from "./web/error-handlers.ts";
 import { createSessionMiddleware } from "./web/session.ts";
+import { textInputOnly } from "./web/form.ts";
+import { createLimiter } from "./web/rate-limits.ts";
 import { pageLocals } from "./web/page-locals.ts";
 import { createTokenCipher } from "./crypto/token-cipher.ts";
 import { usersRepository } from "./accounts/users.repository.ts";
@@ -24,6 +26,7 @@ import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
 import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
 import { databaseKind } from "./db/database-url.ts";
+import { databaseReadiness } from "./db/database-readiness.ts";
 import type { ActivityRecorder } from "./activity-forwarding/activity.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { issuesRepository } from "./tracker/issues.repository.ts";
@@ -32,6 +35,15 @@ import { issuesRoutes } from "./tracker/issues.routes.ts";
 import { avatarsRoutes } from "./accounts/avatars.routes.ts";
 import { configurationRoutes } from "./configuration/configuration.routes.ts";
 import { ISSUE_ACTIVITY_KINDS } from "./tracker/issue-activities.ts";
+import { flashLocals } from "./web/flash.ts";
+import { membershipsRepository } from "./tracker/memberships.repository.ts";
+import { membersService } from "./tracker/members.service.ts";
+import { membersRoutes } from "./tracker/members.routes.ts";
+import { projectSettingsService } from "./tracker/project-settings.service.ts";
+import { projectSettingsRoutes } from "./tracker/project-settings.routes.ts";
+import { accountService } from "./accounts/account.service.ts";
+import { accountSettingsRoutes } from "./accounts/account-settings.routes.ts";
+import { adminRoutes } from "./accounts/admin.routes.ts";
 
 export interface AppDeps {
   config: Config;
@@ -59,6 +71,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   const cipher = createTokenCipher(config.tokenEncryptionKeys);
   const users = usersRepository(db);
   const projects = projectsRepository(db);
+  const memberships = membershipsRepository(db);
   const integrations = integrationsRepository(db, cipher);
   const outbox = outboxRepository(db, databaseKind(config.databaseUrl));
   const issues = issuesRepository(db);
@@ -86,24 +99,43 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
-  app.use(healthRoutes(async () => { await db.$queryRaw`SELECT 1`; }));
+  app.use(healthRoutes(databaseReadiness(db, config.databaseUrl)));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
+  app.use(textInputOnly);
   app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
   app.use(auth.session());
   app.use(pageLocals);
+  app.use(flashLocals);
+  // Archiving, membership and account changes can suspend or resume integrations.
+  // The worker's source-state reconciler would notice at its next poll; a nudge
+  // after such a change lets the flow see it at once (in-process worker only).
+  const SUSPENSION_CHANGES = /^\/(projects\/[^/]+\/(archive|unarchive|members|leave)|account\/delete|admin\/accounts\/)/;
+  app.use((req, res, next) => {
+    if (req.method === "POST" && onActivityRecorded && SUSPENSION_CHANGES.test(req.path)) res.on("finish", () => res.statusCode < 400 && onActivityRecorded());
+    next();
+  });
 
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
-  app.use(accountsRoutes({ users, auth }));
+  app.use(accountsRoutes({ users, auth, limits: {
+    signInPerAccount: createLimiter(db, "sign-in-account", config.limits.signInPerAccount),
+    signInPerClient: createLimiter(db, "sign-in-client", config.limits.signInPerClient),
+    signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
+  } }));
   app.use(avatarsRoutes({ users }));
+  app.use(accountSettingsRoutes({ account: accountService({ users, memberships }) }));
+  app.use(adminRoutes({ users }));
   app.use(projectsRoutes({ projects }));
+  app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));
+  app.use(projectSettingsRoutes({ projects, settings: projectSettingsService({ projects }) }));
   app.use(issuesRoutes({ issues, projects, service }));
   app.use(sourcesRoutes({ projects, integrations, outbox, audit: auditRepository(db), activityKinds: ISSUE_ACTIVITY_KINDS, onRetry: onActivityRecorded }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,
+    setupLimit: createLimiter(db, "setup-user", config.limits.setupPerUser),
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
     appBaseUrl: config.appBaseUrl,
   }));

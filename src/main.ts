@@ -10,6 +10,7 @@ import { createApp } from "./app.ts";
 import { onShutdown } from "./shutdown.ts";
 import { seedDemoData, DEMO_USER } from "./demo-seed.ts";
 import { pruneExpiredSessions } from "./web/session.ts";
+import { pruneExpiredLimits } from "./web/rate-limits.ts";
 import { createDeliveryWorker } from "./activity-forwarding/create-worker.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { databaseKind } from "./db/database-url.ts";
@@ -32,13 +33,15 @@ async function main() {
   if (applied.length) logger.info({ applied }, "database migrated");
   const db = createDatabase(config.databaseUrl);
   closers.unshift(() => db.$disconnect());
-  if (await seedDemoData(db)) logger.info({ email: DEMO_USER.email }, `demo data added: sign in to the app as ${DEMO_USER.email} / ${DEMO_USER.password}`);
+  const seeded = await seedDemoData(db);
+  if (seeded.length) logger.info({ accounts: seeded }, `demo data added: sign in to the app as ${DEMO_USER.email} / ${DEMO_USER.password} (see the README for the other demo accounts)`);
 
   // Housekeeping: expired sessions, and delivered messages after a week (the
   // outbox only needs undelivered rows; the week feeds "recent deliveries").
   const outbox = outboxRepository(db, databaseKind(config.databaseUrl));
   const pruning = setInterval(() => {
     pruneExpiredSessions(db).catch((err: unknown) => logger.warn({ err }, "pruning expired sessions failed"));
+    pruneExpiredLimits(db).catch((err: unknown) => logger.warn({ err }, "pruning expired rate-limit counters failed"));
     outbox.pruneSent(new Date(Date.now() - 7 * 86_400_000)).catch((err: unknown) => logger.warn({ err }, "pruning delivered messages failed"));
   }, 10 * 60_000);
   pruning.unref();
@@ -51,12 +54,12 @@ async function main() {
   }
 
   const server = http.createServer(createApp({ config, db, logger, onActivityRecorded: () => worker?.nudge() }));
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   closers.unshift(() => new Promise<void>((resolve) => {
     server.close(() => resolve());
     server.closeIdleConnections();
   }));
-  logger.info({ url: config.appBaseUrl }, `app ready: open ${config.appBaseUrl}`);
+  logger.info({ url: config.appBaseUrl, host: config.host, port: config.port }, `app ready: open ${config.appBaseUrl}`);
   onShutdown(logger, closers);
 }
 

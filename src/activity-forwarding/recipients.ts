@@ -33,7 +33,7 @@ export async function recipientsFor(tx: Tx, projectId: string): Promise<Recipien
   const connectorIds = [...new Set(integrations.map((i) => i.createdByUserId))];
   const connectors = await tx.user.findMany({
     where: { id: { in: connectorIds } },
-    select: { id: true, disabledAt: true, memberships: { where: { projectId }, select: { role: true } } },
+    select: { id: true, disabledAt: true, deletedAt: true, memberships: { where: { projectId }, select: { role: true } } },
   });
   const byId = new Map(connectors.map((c) => [c.id, c]));
   return integrations.map((i) => ({
@@ -44,9 +44,13 @@ export async function recipientsFor(tx: Tx, projectId: string): Promise<Recipien
   }));
 }
 
-function suspensionCause(archivedAt: Date | null, connector: { disabledAt: Date | null; memberships: unknown[] } | undefined): SuspensionCause | null {
+function suspensionCause(
+  archivedAt: Date | null,
+  connector: { disabledAt: Date | null; deletedAt: Date | null; memberships: unknown[] } | undefined,
+): SuspensionCause | null {
   if (archivedAt) return "project_archived";
-  if (!connector) return "connector_deleted";
+  // A deleted account normally stays as a scrubbed row (scrubbed in src/accounts/users.repository.ts).
+  if (!connector || connector.deletedAt) return "connector_deleted";
   if (connector.disabledAt) return "connector_disabled";
   if (connector.memberships.length === 0) return "connector_left";
   return null;
@@ -76,15 +80,16 @@ export async function suspensionsOf(tx: Tx, integrations: { id: string; projectI
   const projects = await tx.project.findMany({ where: { id: { in: projectIds } }, select: { id: true, archivedAt: true } });
   const connectors = await tx.user.findMany({
     where: { id: { in: [...new Set(integrations.map((i) => i.createdByUserId))] } },
-    select: { id: true, name: true, disabledAt: true, memberships: { where: { projectId: { in: projectIds } }, select: { projectId: true } } },
+    select: { id: true, name: true, disabledAt: true, deletedAt: true, memberships: { where: { projectId: { in: projectIds } }, select: { projectId: true } } },
   });
   const archivedAt = new Map(projects.map((p) => [p.id, p.archivedAt]));
   const byId = new Map(connectors.map((c) => [c.id, c]));
   for (const i of integrations) {
     const connector = byId.get(i.createdByUserId);
-    const inProject = connector && { disabledAt: connector.disabledAt, memberships: connector.memberships.filter((m) => m.projectId === i.projectId) };
+    const inProject = connector && { ...connector, memberships: connector.memberships.filter((m) => m.projectId === i.projectId) };
     const cause = suspensionCause(archivedAt.get(i.projectId) ?? null, inProject);
-    result.set(i.id, cause ? { cause, connectorName: connector?.name ?? null } : null);
+    // A deleted account's row keeps no name worth showing (it is scrubbed).
+    result.set(i.id, cause ? { cause, connectorName: connector && !connector.deletedAt ? connector.name : null } : null);
   }
   return result;
 }

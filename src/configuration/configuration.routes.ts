@@ -7,8 +7,9 @@ import type passport from "passport";
 import { z } from "zod";
 import { AppError, notFound } from "../errors.ts";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
-import { parseInput, type FieldErrors } from "../web/form.ts";
+import { databaseId, parseInput, type FieldErrors } from "../web/form.ts";
 import { csrf } from "../web/session.ts";
+import { flash } from "../web/flash.ts";
 import { beginPendingSetup, endPendingSetup, findPendingSetup, updatePendingSetup } from "../setup/pending-setups.ts";
 import { FLOWDOCK_STRATEGY } from "../setup/flowdock-oauth.ts";
 import { canChange, canTakeOver, findConfigurable, moveToProject, saveSettings, takeOver, type Configurable, type ConfigurationDeps, type Person } from "./configuration.service.ts";
@@ -17,28 +18,27 @@ import { sendsInWords } from "./sends-in-words.ts";
 
 const CONFIGURE = "/flowdock/configure";
 
-declare module "express-session" {
-  interface SessionData {
-    /** One line for the next page to confirm what was just done. */
-    notice?: string;
-  }
-}
-
+// Flowdock's source ids are integers; one that does not fit our column is not one of ours.
+const sourceId = databaseId("The integration id in the Configure link is not valid.");
 const sourceQuery = z.object({
-  integration_id: z.coerce.number().int().positive().optional(),
-  source: z.coerce.number().int().positive().optional(),
+  integration_id: sourceId.optional(),
+  source: sourceId.optional(),
   flow: z.string().regex(/^[\w:.-]{1,128}$/, "The flow id is not valid.").optional(),
-  source_url: z.url().optional(),
-}).transform((q, ctx) => {
   // `source_url` ends in /flows/<org>/<flow>/sources/<id>; its id is the source,
   // and the whole URL must be that source's (another flow's is "not found").
-  const fromUrl = q.source_url ? Number(/\/sources\/(\d+)$/.exec(new URL(q.source_url).pathname)?.[1]) : undefined;
-  const sourceId = q.integration_id ?? q.source ?? fromUrl;
-  if (!sourceId || !q.flow) {
+  source_url: z.url().optional(),
+}).transform((q, ctx) => {
+  const fromUrl = q.source_url === undefined ? undefined : sourceId.optional().safeParse(/\/sources\/([^/]+)$/.exec(new URL(q.source_url).pathname)?.[1]);
+  if (fromUrl && !fromUrl.success) {
+    ctx.addIssue({ code: "custom", message: "The integration id in the Configure link is not valid." });
+    return z.NEVER;
+  }
+  const id = q.integration_id ?? q.source ?? fromUrl?.data;
+  if (!id || !q.flow) {
     ctx.addIssue({ code: "custom", message: "The Configure link must name the integration and its flow." });
     return z.NEVER;
   }
-  return { sourceId, flowId: q.flow, ...(q.source_url ? { sourceUrl: q.source_url } : {}) };
+  return { sourceId: id, flowId: q.flow, ...(q.source_url ? { sourceUrl: q.source_url } : {}) };
 });
 
 const many = z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
@@ -151,7 +151,7 @@ export function configurationRoutes(deps: ConfigurationDeps & DisconnectDeps & {
     const notice = result.alreadyGone
       ? `Disconnected “${result.sourceName}”: it had already been removed from ${result.flow} in Flowdock.`
       : `Disconnected “${result.sourceName}”: it is removed from ${result.flow} in Flowdock and posts nothing more.`;
-    req.session.notice = notice;
+    flash(req, notice);
     res.redirect(303, `/projects/${result.projectId}/integrations`);
   });
 

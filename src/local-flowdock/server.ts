@@ -9,6 +9,7 @@ import { Faults } from "./control/faults.ts";
 import { RateLimiter, type RateLimit } from "./control/rate-limiter.ts";
 import { seedDirectory, syncIntegrationApplication, type IntegrationRegistration } from "./seed.ts";
 import type { SimulatorContext } from "./context.ts";
+import { createSignInLimit, type SignInLimitSettings } from "./sign-in-limit.ts";
 import type { Logger } from "../observability/logger.ts";
 
 export interface LocalFlowdockOptions {
@@ -21,6 +22,8 @@ export interface LocalFlowdockOptions {
   codeTtlSeconds?: number;
   rateLimit?: RateLimit | null;
   controlApi?: boolean;
+  /** Sign-in attempts per account (page and password grant); default 10 per 15 minutes, null for none. */
+  signInLimit?: SignInLimitSettings | null;
   sessionSecret: string;
   /** The app's own registration, kept in line with its config at every start. */
   integration?: IntegrationRegistration;
@@ -54,6 +57,7 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
     baseUrl: () => baseUrl,
     faults: new Faults(options.random),
     rateLimiter: new RateLimiter(options.rateLimit ?? null, now),
+    signInLimit: createSignInLimit(store.db, options.signInLimit === undefined ? { points: 10, durationSeconds: 900 } : options.signInLimit),
     options: {
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
       codeTtlSeconds: options.codeTtlSeconds ?? 120,

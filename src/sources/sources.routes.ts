@@ -4,6 +4,9 @@ import { Router, type Request } from "express";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
 import { AppError, notFound } from "../errors.ts";
 import { csrf } from "../web/session.ts";
+import { databaseId } from "../web/form.ts";
+
+const deliveryId = databaseId();
 import type { ProjectsRepository } from "../tracker/projects.repository.ts";
 import type { OutboxRepository } from "../activity-forwarding/outbox.repository.ts";
 import type { ActivityKind } from "../activity-forwarding/activity.ts";
@@ -36,9 +39,7 @@ export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations
       deps.audit.forProject(project.id),
     ]);
     const suspensions = new Map(await Promise.all(integrations.map(async (i) => [i.id, await deps.integrations.suspension(i.id)] as const)));
-    const flash = req.session.notice;
-    delete req.session.notice;
-    res.render("sources/index", { title: `${project.name} · Flowdock`, project, integrations, notices, record, describeAudit, suspensions, flash });
+    res.render("sources/index", { title: `${project.name} · Flowdock`, project, integrations, notices, record, describeAudit, suspensions });
   });
 
   router.get("/projects/:projectId/integrations/:integrationId", async (req, res) => {
@@ -56,10 +57,10 @@ export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations
   router.post("/projects/:projectId/integrations/:integrationId/deliveries/:deliveryId/retry", csrf.csrfSynchronisedProtection, async (req, res) => {
     const { project, integration } = await integrationOf(req);
     if (project.role !== "owner") throw new AppError("FORBIDDEN", "Only a project owner can retry deliveries.");
-    const id = Number(req.params.deliveryId);
-    if (!Number.isSafeInteger(id) || !(await deps.outbox.revive(id, integration.id))) throw notFound("Dead delivery");
+    const id = deliveryId.safeParse(req.params.deliveryId);
+    if (!id.success || !(await deps.outbox.revive(id.data, integration.id))) throw notFound("Dead delivery");
     const me = currentUser(req);
-    await deps.audit.record({ projectId: project.id, integrationId: integration.id, actor: { id: me.id, name: me.name }, action: "integration.deliveries_retried", detail: `delivery #${id}` });
+    await deps.audit.record({ projectId: project.id, integrationId: integration.id, actor: { id: me.id, name: me.name }, action: "integration.deliveries_retried", detail: `delivery #${id.data}` });
     deps.onRetry?.();
     res.redirect(303, `/projects/${project.id}/integrations/${integration.id}`);
   });

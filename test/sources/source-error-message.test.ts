@@ -9,8 +9,9 @@ import { startTestApp, type TestApp } from "../support/app.ts";
 import { csrfFrom } from "../support/browser.ts";
 import { allMessages, connectDemoProject, signedIn, until } from "../support/tracker.ts";
 import { exited, spawnWorker } from "../support/worker-process.ts";
-import { hashPassword } from "../../src/crypto/password.ts";
+import { ADMIN, DANA, SAM, signIn, userId } from "../support/people.ts";
 import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
+import { outboxRepository } from "../../src/activity-forwarding/outbox.repository.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { DeliveryWorker } from "../../src/activity-forwarding/delivery-worker.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
@@ -53,13 +54,12 @@ async function connected() {
   return { ...c, source, updates, configureUrl, errorIs, audit };
 }
 
-async function member(email: string, name: string) {
-  const project = await app.db.project.findFirstOrThrow({ where: { name: "Website" } });
-  const user = await app.db.user.create({ data: { email, name, passwordHash: await hashPassword("member-pass"), memberships: { create: { projectId: project.id, role: "member" } } } });
-  return { user, signIn: () => signedIn(app, email, "member-pass") };
+/** Sam (a member of Website in the demo data) connected it, so removing or disabling him is a cause. */
+async function connectedBySam(c: { integration: { id: string } }) {
+  await app.db.integration.update({ where: { id: c.integration.id }, data: { createdByUserId: await userId(app, SAM.email) } });
 }
 
-async function takeOver(agent: Awaited<ReturnType<typeof signedIn>>["agent"], configureUrl: string) {
+async function takeOver(agent: Awaited<ReturnType<typeof signIn>>["agent"], configureUrl: string) {
   const page = await agent.get(configureUrl).expect(200);
   expect(page.text).toContain("Post as me");
   const integrationId = /name="integrationId" value="([^"]+)"/.exec(page.text)![1]!;
@@ -76,23 +76,23 @@ describe("error_message on the source", () => {
     startWorker();
     await until(async () => (await allMessages(fd.url)).length === 1, 10_000, "the first message");
 
-    await app.db.project.update({ where: { id: demo.project.id }, data: { archivedAt: new Date() } });
-    worker!.nudge();
+    const dana = await signIn(app, DANA);
+    expect((await dana.post(`/projects/${demo.project.id}/archive`)).status).toBe(303);
     await c.errorIs((m) => m !== null, "the error on the source");
     const message = (await c.source()).error_message!;
     expect(message).toContain("the Tracker project “Website” was archived");
     expect(message).toContain("unarchive");
     expect(message.endsWith(`http://app.test${c.configureUrl}`)).toBe(true);
 
-    await demo.comment(n, "while archived");
+    // The project is read-only now; an event still arriving (say, from an import) is counted, not queued.
+    await app.db.$transaction((tx) => outboxRepository(app.db, "sqlite").recorder.record(tx, { projectId: demo.project.id, kind: "issue.commented", threadKey: "issue:x", event: "discussion", body: "while archived", author: { name: "Importer" }, thread: { title: "Imported" } }));
     expect(await app.db.outboxMessage.count()).toBe(1);
     expect((await app.db.integration.findUniqueOrThrow({ where: { id: c.integration.id } })).skippedWhileSuspended).toBe(1);
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${c.integration.id}`);
     expect(page.text).toContain("Posting is suspended");
     expect(page.text).toContain("1 update");
 
-    await app.db.project.update({ where: { id: demo.project.id }, data: { archivedAt: null } });
-    worker!.nudge();
+    expect((await dana.post(`/projects/${demo.project.id}/unarchive`)).status).toBe(303);
     await c.errorIs((m) => m === null, "the error to clear");
     await demo.comment(n, "after unarchiving");
     await until(async () => (await allMessages(fd.url)).length === 2, 10_000, "the next message");
@@ -104,47 +104,47 @@ describe("error_message on the source", () => {
 
   it("when the member who connected it is removed from the project, the error names them and how to fix it; another member's “Post as me” clears it and resumes posting", async () => {
     const c = await connected();
-    const mo = await member("mo@example.com", "Mo Member");
-    const demoUser = await app.db.user.findFirstOrThrow({ where: { email: "demo@example.com" } });
+    await connectedBySam(c);
     startWorker();
-    await app.db.membership.delete({ where: { userId_projectId: { userId: demoUser.id, projectId: c.integration.projectId } } });
-    worker!.nudge();
+    const dana = await signIn(app, DANA);
+    expect((await dana.post(`/projects/${c.integration.projectId}/members/${await userId(app, SAM.email)}/remove`)).status).toBe(303);
     await c.errorIs((m) => m !== null, "the error on the source");
-    expect((await c.source()).error_message).toMatch(/Dana Demo, who connected it, is no longer a member of the Tracker project “Website”\. Another member of the project can take it over \("Post as me"\)/);
+    expect((await c.source()).error_message).toMatch(/Sam Member, who connected it, is no longer a member of the Tracker project “Website”\. Another member of the project can take it over \("Post as me"\)/);
 
-    const moAgent = await mo.signIn();
-    await moAgent.open({ title: "Not sent while suspended" });
+    const demo = await signedIn(app);
+    await demo.open({ title: "Not sent while suspended" });
     expect(await app.db.outboxMessage.count()).toBe(0);
-    await takeOver(moAgent.agent, c.configureUrl);
-    expect((await app.db.integration.findUniqueOrThrow({ where: { id: c.integration.id } })).createdByUserId).toBe(mo.user.id);
+    await takeOver(dana.agent, c.configureUrl);
+    expect((await app.db.integration.findUniqueOrThrow({ where: { id: c.integration.id } })).createdByUserId).toBe(await userId(app, DANA.email));
     await c.errorIs((m) => m === null, "the error to clear");
-    await moAgent.open({ title: "Sent again" });
+    await demo.open({ title: "Sent again" });
     await until(async () => (await allMessages(fd.url)).length === 1, 10_000, "the next message");
     expect(await c.audit()).toEqual(["connected", "suspended", "error_set", "taken_over", "resumed", "error_cleared"]);
+    const page = await dana.get(`/projects/${c.integration.projectId}/integrations/${c.integration.id}`);
+    for (const words of ["suspended posting", "took the integration over", "resumed posting", "cleared the error on the source in Flowdock"]) expect(page.text).toContain(words);
   });
 
-  it("when the connector's account is disabled, the error says so; a member taking it over clears it", async () => {
+  it("when the connector's account is disabled by a site administrator, the error says so; a member taking it over clears it", async () => {
     const c = await connected();
-    const mo = await member("mo@example.com", "Mo Member");
+    await connectedBySam(c);
     startWorker();
-    await app.db.user.update({ where: { email: "demo@example.com" }, data: { disabledAt: new Date() } });
-    worker!.nudge();
+    const admin = await signIn(app, ADMIN);
+    expect((await admin.post(`/admin/accounts/${await userId(app, SAM.email)}/disable`)).status).toBe(303);
     await c.errorIs((m) => m !== null, "the error on the source");
-    expect((await c.source()).error_message).toContain("the Tracker account of Dana Demo, who connected it, was disabled");
-    await takeOver((await mo.signIn()).agent, c.configureUrl);
+    expect((await c.source()).error_message).toContain("the Tracker account of Sam Member, who connected it, was disabled");
+    await takeOver((await signIn(app, DANA)).agent, c.configureUrl);
     await c.errorIs((m) => m === null, "the error to clear");
   });
 
-  it("when the connector's account is deleted, the error says so; a member taking it over clears it", async () => {
+  it("when the connector deletes their account, the error says so; a member taking it over clears it", async () => {
     const c = await connected();
-    const cy = await member("cy@example.com", "Cy Connector");
-    await app.db.integration.update({ where: { id: c.integration.id }, data: { createdByUserId: cy.user.id } });
+    await connectedBySam(c);
     startWorker();
-    await app.db.user.delete({ where: { id: cy.user.id } });
-    worker!.nudge();
+    const sam = await signIn(app, SAM);
+    expect((await sam.post("/account/delete", { password: SAM.password })).status).toBe(303);
     await c.errorIs((m) => m !== null, "the error on the source");
     expect((await c.source()).error_message).toContain("the Tracker account that connected it was deleted");
-    await takeOver((await signedIn(app)).agent, c.configureUrl);
+    await takeOver((await signIn(app, DANA)).agent, c.configureUrl);
     await c.errorIs((m) => m === null, "the error to clear");
   });
 

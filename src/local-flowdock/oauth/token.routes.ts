@@ -8,17 +8,26 @@ import { randomToken, sha256 } from "../../crypto/random.ts";
 import { parseScopes } from "./scopes.ts";
 
 class OAuthError extends Error {
-  constructor(readonly status: number, readonly error: string, description: string) {
+  constructor(readonly status: number, readonly error: string, description: string, readonly headers: Record<string, string> = {}) {
     super(description);
   }
 }
 
 const str = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
 
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 function clientCredentials(req: Request): { id?: string | undefined; secret?: string | undefined } {
   const basic = req.get("authorization")?.match(/^Basic\s+(\S+)$/i);
   if (basic) {
-    const [id, secret] = Buffer.from(basic[1]!, "base64").toString().split(":").map(decodeURIComponent);
+    // RFC 6749 §2.3.1: both halves are URL-encoded; one that is not valid authenticates nobody.
+    const [id, secret] = Buffer.from(basic[1]!, "base64").toString().split(":").map(formDecode);
     return { id, secret };
   }
   return { id: str(req.body?.client_id), secret: str(req.body?.client_secret) };
@@ -89,10 +98,15 @@ export function tokenRoutes(ctx: SimulatorContext): Router {
       if (!email || !password) throw new OAuthError(400, "invalid_request", "username and password are required");
       const scopes = parseScopes(req.body?.scope);
       if (!scopes) throw new OAuthError(400, "invalid_scope", "Unknown scope");
+      const waitSeconds = await ctx.signInLimit.attempt(email);
+      // RFC 6749 has no code for this; "slow_down" (RFC 8628 §3.5) is the
+      // registered one that means "ask less often", with Retry-After saying when.
+      if (waitSeconds !== null) throw new OAuthError(429, "slow_down", "Too many sign-in attempts for this account; try again later", { "Retry-After": String(waitSeconds) });
       const user = store.directory.userByEmail(email);
       if (!user || !(await verifyPassword(password, user.password_hash))) {
         throw new OAuthError(400, "invalid_grant", "Wrong email or password");
       }
+      await ctx.signInLimit.succeeded(email);
       issue(res, app, user.id, scopes, randomToken(16));
     },
   };
@@ -107,7 +121,7 @@ export function tokenRoutes(ctx: SimulatorContext): Router {
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       if (err.status === 401) res.set("WWW-Authenticate", 'Basic realm="Flowdock"');
-      res.status(err.status).set("Cache-Control", "no-store").json({ error: err.error, error_description: err.message });
+      res.status(err.status).set(err.headers).set("Cache-Control", "no-store").json({ error: err.error, error_description: err.message });
     }
   });
 

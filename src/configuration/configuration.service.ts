@@ -72,7 +72,9 @@ export async function saveSettings(deps: ConfigurationDeps, t: Configurable, per
     throw validationFailed({ sendKinds: ["Tick at least one kind, or tick “Send nothing” to confirm that the flow should receive nothing from this project."] });
   }
   const after = { mutedKinds: [...known].filter((k) => !input.sendKinds.includes(k)), labelFilter: input.labels };
-  await deps.integrations.updateSettings(t.integration.id, after, person, settingsChange(deps.activityKinds, t.integration, after));
+  const change = settingsChange(deps.activityKinds, t.integration, after);
+  if (change === null) return; // saved as it was: nothing to record
+  await deps.integrations.updateSettings(t.integration.id, after, person, change);
   deps.logger.info({ integrationId: t.integration.id, mutedKinds: after.mutedKinds, labels: after.labelFilter.length }, "integration configured");
 }
 

@@ -9,8 +9,8 @@ export function sendsInWords(kinds: ActivityKind[], settings: { mutedKinds: stri
   return settings.labelFilter.length ? `${what}, only for issues labelled ${orList(settings.labelFilter)}` : what;
 }
 
-/** The difference between two settings, for the audit trail ("configured (what changed)"). */
-export function settingsChange(kinds: ActivityKind[], before: { mutedKinds: string[]; labelFilter: string[] }, after: { mutedKinds: string[]; labelFilter: string[] }): string {
+/** The difference between two settings, for the audit trail ("configured (what changed)"); null when there is none. */
+export function settingsChange(kinds: ActivityKind[], before: { mutedKinds: string[]; labelFilter: string[] }, after: { mutedKinds: string[]; labelFilter: string[] }): string | null {
   const parts: string[] = [];
   const label = (kind: string) => kinds.find((k) => k.kind === kind)?.label.toLowerCase() ?? kind;
   const stopped = after.mutedKinds.filter((k) => !before.mutedKinds.includes(k));
@@ -20,7 +20,7 @@ export function settingsChange(kinds: ActivityKind[], before: { mutedKinds: stri
   if (before.labelFilter.join("\n") !== after.labelFilter.join("\n")) {
     parts.push(after.labelFilter.length ? `only issues labelled ${orList(after.labelFilter)}` : "issues with any labels");
   }
-  return parts.join(", ") || "no change";
+  return parts.join(", ") || null;
 }
 
 function orList(items: string[]): string {

@@ -27,6 +27,9 @@ import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
 import { databaseKind } from "./db/database-url.ts";
 import { databaseReadiness } from "./db/database-readiness.ts";
+import { createMetrics, metricsHandler, type Metrics } from "./observability/metrics.ts";
+import { operationsRepository } from "./observability/operations.repository.ts";
+import { requestId } from "./observability/request-id.ts";
 import type { ActivityRecorder } from "./activity-forwarding/activity.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { issuesRepository } from "./tracker/issues.repository.ts";
@@ -53,11 +56,14 @@ export interface AppDeps {
   recorder?: ActivityRecorder;
   /** Called after a commit that queued activities, e.g. to wake an in-process worker. */
   onActivityRecorded?: () => void;
+  /** Shared with an in-process delivery worker (main.ts); one of its own otherwise. */
+  metrics?: Metrics;
 }
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
-export function createApp({ config, db, logger, recorder, onActivityRecorded }: AppDeps): express.Express {
+export function createApp({ config, db, logger, recorder, onActivityRecorded, metrics: sharedMetrics }: AppDeps): express.Express {
   const app = express();
   app.set("views", path.join(ROOT, "views"));
   app.set("view engine", "ejs");
@@ -92,18 +98,26 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
     timeoutMs: config.flowdock.timeoutMs,
   });
 
+  const metrics = sharedMetrics ?? createMetrics(operationsRepository(db, databaseKind(config.databaseUrl)), { defaultMetrics: false });
+  app.use(metrics.httpMiddleware);
   app.use(pinoHttp({
     logger,
+    genReqId: requestId,
+    // On every line the request's logger writes, not only inside `req`.
+    customProps: (req) => ({ reqId: req.id }),
     serializers: httpLogSerializers,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    // Probes and scrapes come every few seconds; a line each would bury the rest.
+    autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? "") },
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
   app.use(healthRoutes(databaseReadiness(db, config.databaseUrl)));
+  app.get("/metrics", metricsHandler(metrics.registry, config.metricsToken));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
   app.use(textInputOnly);
-  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
+  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure, ...config.session }));
   app.use(auth.session());
   app.use(pageLocals);
   app.use(flashLocals);

@@ -104,7 +104,7 @@ export function configurationRoutes(deps: ConfigurationDeps & DisconnectDeps & {
     const values: Values = { sendKinds: many.parse(req.body?.sendKinds), sendNothing: req.body?.sendNothing === "yes", labels: String(req.body?.labels ?? "") };
     if (!form.ok) return show(req, res, t, { errors: byField(form.errors), values }, 400);
     try {
-      await saveSettings(deps, t, person(req), form.data);
+      await saveSettings({ ...deps, logger: req.log }, t, person(req), form.data);
     } catch (err) {
       if (err instanceof AppError && err.code === "VALIDATION_FAILED" && err.details) return show(req, res, t, { errors: err.details, values }, 400);
       throw err;
@@ -116,7 +116,7 @@ export function configurationRoutes(deps: ConfigurationDeps & DisconnectDeps & {
     const { t, form } = await formTarget(req, moveForm);
     if (!form.ok) return show(req, res, t, { errors: form.errors }, 400);
     try {
-      await moveToProject(deps, t, person(req), form.data.projectId);
+      await moveToProject({ ...deps, logger: req.log }, t, person(req), form.data.projectId);
     } catch (err) {
       if (err instanceof AppError && err.code === "VALIDATION_FAILED" && err.details) return show(req, res, t, { errors: err.details }, 400);
       throw err;
@@ -126,7 +126,7 @@ export function configurationRoutes(deps: ConfigurationDeps & DisconnectDeps & {
 
   router.post(`${CONFIGURE}/take-over`, requireUser, csrf.csrfSynchronisedProtection, async (req, res) => {
     const { t } = await formTarget(req, plainForm);
-    await takeOver(deps, t, person(req));
+    await takeOver({ ...deps, logger: req.log }, t, person(req));
     done(res, t, "taken-over");
   });
 
@@ -147,7 +147,7 @@ export function configurationRoutes(deps: ConfigurationDeps & DisconnectDeps & {
     const pending = findPendingSetup(req, pendingId);
     if (!pending?.disconnect || !pending.sealedAccessToken) throw new AppError("NOT_FOUND", "This disconnection has expired or was already done.", { title: "Nothing to disconnect" });
     endPendingSetup(req, pendingId);
-    const result = await finishDisconnect(deps, pending, person(req));
+    const result = await finishDisconnect({ ...deps, logger: req.log }, pending, person(req));
     const notice = result.alreadyGone
       ? `Disconnected “${result.sourceName}”: it had already been removed from ${result.flow} in Flowdock.`
       : `Disconnected “${result.sourceName}”: it is removed from ${result.flow} in Flowdock and posts nothing more.`;

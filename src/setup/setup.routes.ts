@@ -87,7 +87,7 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
     const values = { projectId: req.body?.projectId, sourceName: req.body?.sourceName };
     if (!form.ok) return showConfirmAgain(req, res, setup, { values, errors: form.errors });
 
-    const result = await connectProject(deps, setup, { userId: user.id, projectId: form.data.projectId, sourceName: form.data.sourceName, createAnother: form.data.createAnother === "yes" });
+    const result = await connectProject({ ...deps, logger: req.log }, setup, { userId: user.id, projectId: form.data.projectId, sourceName: form.data.sourceName, createAnother: form.data.createAnother === "yes" });
     if (result.kind === "exists") return showConfirmAgain(req, res, setup, { values, errors: {}, duplicate: result.existing });
     // The user's access token is not kept once the source exists.
     endPendingSetup(req, setupId);

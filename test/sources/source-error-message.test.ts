@@ -12,6 +12,7 @@ import { exited, spawnWorker } from "../support/worker-process.ts";
 import { ADMIN, DANA, SAM, signIn, userId } from "../support/people.ts";
 import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
 import { outboxRepository } from "../../src/activity-forwarding/outbox.repository.ts";
+import { databaseKind } from "../../src/db/database-url.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { DeliveryWorker } from "../../src/activity-forwarding/delivery-worker.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
@@ -46,9 +47,11 @@ async function connected() {
   const updates = async () => (await api(fd.url, `/_simulator/source-updates?source=${c.source.id}`)).body as { changes: { error_message?: string | null; configuration_url?: string } }[];
   const configureUrl = `/flowdock/configure?integration_id=${c.source.id}&flow=${c.integration.flowId}`;
   // Only a source as Flowdock describes it counts (a faulted answer has no error_message at all).
+  // Waits until the app has also stored it as shown (with its audit line), which follows Flowdock's answer.
   const errorIs = (check: (m: string | null) => boolean, what: string) => until(async () => {
     const s = await source();
-    return s.error_message !== undefined && check(s.error_message);
+    const stored = await app.db.integration.findUnique({ where: { id: c.integration.id } });
+    return s.error_message !== undefined && check(s.error_message) && stored?.reportedError === s.error_message;
   }, 15_000, what);
   const audit = async () => (await app.db.auditEntry.findMany({ where: { integrationId: c.integration.id }, orderBy: { id: "asc" } })).map((a) => a.action.replace("integration.", ""));
   return { ...c, source, updates, configureUrl, errorIs, audit };
@@ -85,7 +88,7 @@ describe("error_message on the source", () => {
     expect(message.endsWith(`http://app.test${c.configureUrl}`)).toBe(true);
 
     // The project is read-only now; an event still arriving (say, from an import) is counted, not queued.
-    await app.db.$transaction((tx) => outboxRepository(app.db, "sqlite").recorder.record(tx, { projectId: demo.project.id, kind: "issue.commented", threadKey: "issue:x", event: "discussion", body: "while archived", author: { name: "Importer" }, thread: { title: "Imported" } }));
+    await app.db.$transaction((tx) => outboxRepository(app.db, databaseKind(app.config.databaseUrl)).recorder.record(tx, { projectId: demo.project.id, kind: "issue.commented", threadKey: "issue:x", event: "discussion", body: "while archived", author: { name: "Importer" }, thread: { title: "Imported" } }));
     expect(await app.db.outboxMessage.count()).toBe(1);
     expect((await app.db.integration.findUniqueOrThrow({ where: { id: c.integration.id } })).skippedWhileSuspended).toBe(1);
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${c.integration.id}`);

@@ -21,6 +21,7 @@ import { projectsRepository } from "./tracker/projects.repository.ts";
 import { projectsRoutes } from "./tracker/projects.routes.ts";
 import { integrationsRepository } from "./sources/integrations.repository.ts";
 import { sourcesRoutes } from "./sources/sources.routes.ts";
+import { auditRepository } from "./sources/audit.repository.ts";
 import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
 import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
@@ -121,6 +122,14 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   app.use(auth.session());
   app.use(pageLocals);
   app.use(flashLocals);
+  // Archiving, membership and account changes can suspend or resume integrations.
+  // The worker's source-state reconciler would notice at its next poll; a nudge
+  // after such a change lets the flow see it at once (in-process worker only).
+  const SUSPENSION_CHANGES = /^\/(projects\/[^/]+\/(archive|unarchive|members|leave)|account\/delete|admin\/accounts\/)/;
+  app.use((req, res, next) => {
+    if (req.method === "POST" && onActivityRecorded && SUSPENSION_CHANGES.test(req.path)) res.on("finish", () => res.statusCode < 400 && onActivityRecorded());
+    next();
+  });
 
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
@@ -139,15 +148,16 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));
   app.use(projectSettingsRoutes({ projects, settings: projectSettingsService({ projects }) }));
   app.use(issuesRoutes({ issues, projects, service }));
-  app.use(sourcesRoutes({ projects, integrations, outbox, onRetry: onActivityRecorded }));
+  app.use(sourcesRoutes({ projects, integrations, outbox, audit: auditRepository(db), activityKinds: ISSUE_ACTIVITY_KINDS, onRetry: onActivityRecorded }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,
     setupLimit: createLimiter(db, "setup-user", config.limits.setupPerUser),
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
+    appBaseUrl: config.appBaseUrl,
   }));
 
-  app.use(configurationRoutes({ integrations, projects, flowdock, activityKinds: ISSUE_ACTIVITY_KINDS, logger }));
+  app.use(configurationRoutes({ auth, integrations, projects, flowdock, cipher, activityKinds: ISSUE_ACTIVITY_KINDS, logger, onChanged: onActivityRecorded }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -26,6 +26,9 @@ import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
 import { databaseKind } from "./db/database-url.ts";
 import { databaseReadiness } from "./db/database-readiness.ts";
+import { createMetrics, metricsHandler, type Metrics } from "./observability/metrics.ts";
+import { operationsRepository } from "./observability/operations.repository.ts";
+import { requestId } from "./observability/request-id.ts";
 import type { ActivityRecorder } from "./activity-forwarding/activity.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { issuesRepository } from "./tracker/issues.repository.ts";
@@ -35,6 +38,7 @@ import { avatarsRoutes } from "./accounts/avatars.routes.ts";
 import { configurationRoutes } from "./configuration/configuration.routes.ts";
 import { ISSUE_ACTIVITY_KINDS } from "./tracker/issue-activities.ts";
 import { flashLocals } from "./web/flash.ts";
+import { setupContextLocals } from "./setup/setup-context.ts";
 import { membershipsRepository } from "./tracker/memberships.repository.ts";
 import { membersService } from "./tracker/members.service.ts";
 import { membersRoutes } from "./tracker/members.routes.ts";
@@ -59,11 +63,14 @@ export interface AppDeps {
   recorder?: ActivityRecorder;
   /** Called after a commit that queued activities, e.g. to wake an in-process worker. */
   onActivityRecorded?: () => void;
+  /** Shared with an in-process delivery worker (main.ts); one of its own otherwise. */
+  metrics?: Metrics;
 }
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
-export function createApp({ config, db, logger, recorder, onActivityRecorded }: AppDeps): express.Express {
+export function createApp({ config, db, logger, recorder, onActivityRecorded, metrics: sharedMetrics }: AppDeps): express.Express {
   const app = express();
   app.set("views", path.join(ROOT, "views"));
   app.set("view engine", "ejs");
@@ -104,14 +111,22 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   const flowdockLinks = flowdockLinksRepository(db);
   const claims = linkClaims(config.sessionSecret);
 
+  const metrics = sharedMetrics ?? createMetrics(operationsRepository(db, databaseKind(config.databaseUrl)), { defaultMetrics: false });
+  app.use(metrics.httpMiddleware);
   app.use(pinoHttp({
     logger,
+    genReqId: requestId,
+    // On every line the request's logger writes, not only inside `req`.
+    customProps: (req) => ({ reqId: req.id }),
     serializers: httpLogSerializers,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    // Probes and scrapes come every few seconds; a line each would bury the rest.
+    autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? "") },
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
   app.use(healthRoutes(databaseReadiness(db, config.databaseUrl)));
+  app.get("/metrics", metricsHandler(metrics.registry, config.metricsToken));
   // Before the body parsers and sessions: it needs the raw body and is authenticated by its token.
   app.use(threadActionRoutes({
     actions: threadActionsService({
@@ -122,7 +137,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
   app.use(textInputOnly);
-  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
+  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure, ...config.session }));
   app.use(auth.session());
   app.use(pageLocals);
   app.use(flashLocals);
@@ -130,13 +145,15 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
+  app.use(["/sign-in", "/sign-up"], setupContextLocals(config.flowdock.apiUrl));
+  const signInPerAccount = createLimiter(db, "sign-in-account", config.limits.signInPerAccount);
   app.use(accountsRoutes({ users, auth, limits: {
-    signInPerAccount: createLimiter(db, "sign-in-account", config.limits.signInPerAccount),
+    signInPerAccount,
     signInPerClient: createLimiter(db, "sign-in-client", config.limits.signInPerClient),
     signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
   } }));
   app.use(avatarsRoutes({ users }));
-  app.use(accountSettingsRoutes({ account: accountService({ users, memberships }), flowdockLinks }));
+  app.use(accountSettingsRoutes({ account: accountService({ users, memberships, passwordGuesses: signInPerAccount }), flowdockLinks }));
   app.use(adminRoutes({ users }));
   app.use(projectsRoutes({ projects }));
   app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));

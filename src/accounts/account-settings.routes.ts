@@ -56,7 +56,7 @@ export function accountSettingsRoutes(deps: { account: AccountService; flowdockL
   router.post("/account/password", csrf.csrfSynchronisedProtection, async (req, res) => {
     const form = parseInput(passwordForm, req.body);
     if (!form.ok) return showSettings(req, res, 400, { errors: form.errors });
-    const outcome = await deps.account.changePassword(currentUser(req), form.data.currentPassword, form.data.newPassword);
+    const outcome = await deps.account.changePassword(currentUser(req), form.data.currentPassword, form.data.newPassword, req.sessionID);
     confirmOrShowAgain(req, res, outcome, (errors) => showSettings(req, res, 400, { errors }));
   });
 

@@ -83,6 +83,7 @@ function showSignUp(res: Response, values: Record<string, string>, errors: Field
 function signInAndReturn(req: Request, res: Response, next: NextFunction, user: User) {
   req.logIn(user, { session: true, keepSessionInfo: true }, (err) => {
     if (err) return next(err);
+    req.session.signedInAt = Date.now();
     res.redirect(303, takeReturnTo(req));
   });
 }

@@ -25,6 +25,8 @@ export interface DeliveryWorkerOptions {
   /** How often an idle worker looks for new rows. */
   pollMs?: number;
   retry?: RetryPolicy;
+  /** Told what became of each delivery attempt (metrics). */
+  onOutcome?: (o: { outcome: "sent" | "retry" | "dead" | "gone" | "unauthorized" | "rate_limited"; queuedAt: Date; integrationId: string }) => void;
 }
 
 export class DeliveryWorker {
@@ -37,7 +39,7 @@ export class DeliveryWorker {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger">>;
+  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "onOutcome">>;
 
   constructor(private readonly deps: DeliveryWorkerOptions) {
     this.reporter = new SourceErrorReporter(deps);
@@ -119,10 +121,15 @@ export class DeliveryWorker {
       if (target === null) return; // the integration was deleted meanwhile; its rows went with it
       await this.deps.flowdock.postMessage(target.flowToken, row.message);
       await this.deps.outbox.markSent(row.id, this.id);
+      this.outcome(row, "sent");
       await this.reporter.deliverySucceeded(row.integrationId, target);
     } catch (err) {
       await this.handleFailure(row, err, log, target).catch((handlingErr: unknown) => log.error({ err: handlingErr }, "recording a failed delivery failed; the lease will expire and the row be retried"));
     }
+  }
+
+  private outcome(row: ClaimedMessage, outcome: Parameters<NonNullable<DeliveryWorkerOptions["onOutcome"]>>[0]["outcome"]): void {
+    this.deps.onOutcome?.({ outcome, queuedAt: row.queuedAt, integrationId: row.integrationId });
   }
 
   private async target(integrationId: string): Promise<DeliveryTarget | null> {
@@ -145,11 +152,13 @@ export class DeliveryWorker {
     const attempts = row.attempts + 1;
     switch (failure.kind) {
       case "gone": {
+        this.outcome(row, "gone");
         const removed = await this.deps.integrations.removeBecauseSourceIsGone(row.integrationId);
         if (removed) log.warn({ sourceId: removed.sourceId, flow: `${removed.organizationName}/${removed.flowName}` }, "the Flowdock source was removed: integration and its pending deliveries deleted");
         return;
       }
       case "unauthorized":
+        this.outcome(row, "unauthorized");
         await this.deps.integrations.markBroken(row.integrationId, "Flowdock no longer accepts this integration's token. Remove it in Inbox Settings and add it again.");
         log.warn("Flowdock refused the flow token: integration marked broken, posting stopped");
         await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(), attempts: row.attempts, error: failure.message });
@@ -157,6 +166,7 @@ export class DeliveryWorker {
       case "rate_limited": {
         // The limit is per flow token: hold all of this integration's messages as
         // asked, without using up an attempt of this one.
+        this.outcome(row, "rate_limited");
         const until = new Date(Date.now() + (failure.details.retryAfterMs ?? 1_000));
         await this.deps.outbox.retryLater(row.id, this.id, { availableAt: until, attempts: row.attempts, error: failure.message });
         await this.deps.outbox.deferIntegration(row.integrationId, until);
@@ -164,15 +174,18 @@ export class DeliveryWorker {
       }
       case "invalid":
       case "forbidden":
+        this.outcome(row, "dead");
         await this.parkAsDead(row, target, attempts, failure);
         log.error({ fieldErrors: failure.details.fieldErrors }, "Flowdock rejected the message: parked as dead");
         return;
       default:
         if (attempts >= this.o.retry.maxAttempts) {
+          this.outcome(row, "dead");
           await this.parkAsDead(row, target, attempts, failure);
           log.error({ attempts, error: failure.message }, "delivery failed too often: parked as dead");
           return;
         }
+        this.outcome(row, "retry");
         await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(Date.now() + backoffDelay(this.o.retry, attempts)), attempts, error: failure.message });
         log.info({ attempts, error: failure.message }, "delivery failed; will retry");
     }

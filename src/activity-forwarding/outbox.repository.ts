@@ -18,6 +18,7 @@ export interface ClaimedMessage {
   uuid: string;
   message: OutgoingMessage;
   attempts: number;
+  queuedAt: Date;
 }
 
 export interface DeliveryRow {
@@ -66,13 +67,13 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
 
     /** Leases up to `limit` deliverable rows to `owner` until `now + leaseMs`. */
     async claim(owner: string, limit: number, leaseMs: number, now = new Date()): Promise<ClaimedMessage[]> {
-      const rows = await db.$queryRawUnsafe<{ id: number | bigint; integrationId: string; threadKey: string; uuid: string; payload: string; attempts: number | bigint }[]>(
+      const rows = await db.$queryRawUnsafe<{ id: number | bigint; integrationId: string; threadKey: string; uuid: string; payload: string; attempts: number | bigint; createdAt: Date | string }[]>(
         claimSql, ...(kind === "postgresql"
           ? [owner, time(new Date(now.getTime() + leaseMs)), time(now), limit]
           : [owner, time(new Date(now.getTime() + leaseMs)), time(now), time(now), limit]),
       );
       return rows
-        .map((r) => ({ id: Number(r.id), integrationId: r.integrationId, threadKey: r.threadKey, uuid: r.uuid, attempts: Number(r.attempts), message: { ...JSON.parse(r.payload), uuid: r.uuid } }))
+        .map((r) => ({ id: Number(r.id), integrationId: r.integrationId, threadKey: r.threadKey, uuid: r.uuid, attempts: Number(r.attempts), queuedAt: new Date(r.createdAt), message: { ...JSON.parse(r.payload), uuid: r.uuid } }))
         .sort((a, b) => a.id - b.id);
     },
 
@@ -164,11 +165,11 @@ const ELIGIBLE = `
 const CLAIM_POSTGRES = `
 UPDATE "OutboxMessage" SET "leaseOwner" = $1, "leaseUntil" = $2::timestamp
 WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE ${ELIGIBLE.replace(/\$3/g, "$3::timestamp")} ORDER BY o."availableAt" LIMIT $4 FOR UPDATE SKIP LOCKED)
-RETURNING "id", "integrationId", "threadKey", "uuid", "payload", "attempts"`;
+RETURNING "id", "integrationId", "threadKey", "uuid", "payload", "attempts", "createdAt"`;
 
 // SQLite runs one worker; the statement is atomic on its own. Its driver takes
 // only anonymous `?` parameters, so `now` is passed once per use.
 const CLAIM_SQLITE = `
 UPDATE "OutboxMessage" SET "leaseOwner" = ?, "leaseUntil" = ?
 WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE ${ELIGIBLE.replace(/\$3/g, "?")} ORDER BY o."availableAt" LIMIT ?)
-RETURNING "id", "integrationId", "threadKey", "uuid", "payload", "attempts"`;
+RETURNING "id", "integrationId", "threadKey", "uuid", "payload", "attempts", "createdAt"`;

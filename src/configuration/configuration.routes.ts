@@ -59,7 +59,7 @@ export function configurationRoutes(deps: ConfigurationDeps): Router {
     const form = parseInput(settingsForm, req.body);
     if (!form.ok) return show(res, req, t, { errors: form.errors, values: { sourceName: String(req.body?.sourceName ?? ""), sendKinds: [] } }, 400);
     try {
-      await saveConfiguration(deps, t, form.data);
+      await saveConfiguration({ ...deps, logger: req.log }, t, form.data);
     } catch (err) {
       if (err instanceof AppError && err.code === "VALIDATION_FAILED" && err.details) return show(res, req, t, { errors: err.details, values: form.data }, 400);
       throw err;

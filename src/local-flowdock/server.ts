@@ -33,6 +33,8 @@ export interface LocalFlowdockOptions {
 
 export interface LocalFlowdock {
   url: string;
+  /** Where it listens (host and port). */
+  address: AddressInfo;
   store: Store;
   ctx: SimulatorContext;
   close: () => Promise<void>;
@@ -89,11 +91,13 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
+  const { port } = address;
   baseUrl ||= `http://localhost:${port}`;
 
   return {
     url: baseUrl,
+    address,
     store,
     ctx,
     async close() {

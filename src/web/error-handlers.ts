@@ -16,12 +16,14 @@ export const notFoundHandler: RequestHandler = (_req, _res, next) => {
 
 export function errorHandler(logger: Logger, view = "error"): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    // The request's own logger carries its request id.
+    const log = (req as { log?: Logger }).log ?? logger;
     const fault = err instanceof AppError ? undefined : databaseFaultOf(err);
     const known = fromHttpError(err) ?? (fault ? databaseUnavailable(describeFault(fault.kind), err) : undefined);
     const error = known ?? new AppError("INTERNAL", "Something went wrong on our side", { cause: err });
-    if (fault) logger.warn({ fault: fault.kind, driverCode: fault.code, method: req.method, path: req.path }, "database unavailable");
-    else if (error.status >= 500) logger.error({ err, code: error.code, method: req.method, path: req.path }, "request failed");
-    else logger.info({ code: error.code, method: req.method, path: req.path }, error.message);
+    if (fault) log.warn({ fault: fault.kind, driverCode: fault.code, method: req.method, path: req.path }, "database unavailable");
+    else if (error.status >= 500) log.error({ err, code: error.code, method: req.method, path: req.path }, "request failed");
+    else log.info({ code: error.code, method: req.method, path: req.path }, error.message);
     if (res.headersSent) return;
     res.status(error.status);
     if (error.retryAfterSeconds !== undefined) res.set("Retry-After", String(error.retryAfterSeconds));

@@ -2,6 +2,8 @@
 // a lock another process holds, a database file moved away. Each failing write
 // gets a 503 page (or JSON), leaves nothing half-written, /readyz says so while
 // it lasts, and the app carries on by itself once the cause is gone.
+// SQLite-only by nature (its file, filesystem and lock): skipped in the
+// PostgreSQL pass, which has its own faults in postgres-faults.test.ts.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -10,7 +12,7 @@ import request from "supertest";
 import Sqlite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { startTestFlowdock } from "../support/local-flowdock.ts";
-import { startTestApp, type TestApp } from "../support/app.ts";
+import { notOnSqlite, startTestApp, type TestApp } from "../support/app.ts";
 import { connectDemoProject, signedIn } from "../support/tracker.ts";
 import { mountSmallFilesystem, type SmallFilesystem } from "../support/small-filesystem.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
@@ -31,7 +33,7 @@ afterEach(async () => {
   small = null;
 });
 
-const probe = mountSmallFilesystem(64);
+const probe = notOnSqlite ? null : mountSmallFilesystem(64);
 probe?.unmount();
 
 // `chattr +i` makes a file refuse writes even through descriptors already open,
@@ -55,7 +57,7 @@ async function counts(a: TestApp) {
   return { issues: await a.db.issue.count(), outbox: await a.db.outboxMessage.count() };
 }
 
-describe.skipIf(probe === null)("when the disk holding the SQLite database is full", () => {
+describe.skipIf(probe === null || notOnSqlite)("when the disk holding the SQLite database is full", () => {
   it("each write gets a 503 and changes nothing, pages and the session keep working, /readyz says why, and once space is freed everything works again without a restart", { timeout: 60_000 }, async () => {
     small = mountSmallFilesystem(2048)!;
     fd = await startTestFlowdock();
@@ -94,7 +96,7 @@ describe.skipIf(probe === null)("when the disk holding the SQLite database is fu
   });
 });
 
-describe("when the SQLite database can't be written for a while", () => {
+describe.skipIf(notOnSqlite)("when the SQLite database can't be written for a while", () => {
   it("while another process holds the write lock, a write gets a 503 and nothing is written; after the lock is released, writes work again", { timeout: 60_000 }, async () => {
     fd = await startTestFlowdock();
     app = await startTestApp(fd.url);
@@ -103,7 +105,7 @@ describe("when the SQLite database can't be written for a while", () => {
     const issuesPath = `/projects/${demo.project.id}/issues`;
     const before = await counts(app);
 
-    const other = new Sqlite(app.dbFile);
+    const other = new Sqlite(app.dbFile!);
     try {
       other.exec("BEGIN EXCLUSIVE");
       const locked = await demo.agent.post(issuesPath).set("accept", "application/json").type("form").send({ _csrf: demo.csrf, title: "While locked" }).timeout(ANSWER_WITHIN_MS * 2);
@@ -130,7 +132,8 @@ describe("when the SQLite database can't be written for a while", () => {
     const demo = await signedIn(app);
     const issuesPath = `/projects/${demo.project.id}/issues`;
     const before = await counts(app);
-    const files = [app.dbFile, `${app.dbFile}-wal`].filter((f) => fs.existsSync(f));
+    const dbFile = app.dbFile!;
+    const files = [dbFile, `${dbFile}-wal`].filter((f) => fs.existsSync(f));
 
     for (const f of files) execFileSync("chattr", ["+i", f]);
     try {

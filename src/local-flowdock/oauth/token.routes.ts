@@ -1,5 +1,6 @@
 // POST /oauth/token: the authorization_code, refresh_token and password grants
 // (RFC 6749 §4.1.3, §6, §4.3). Errors use the RFC's {error, error_description}.
+import crypto from "node:crypto";
 import { Router, type Request, type Response } from "express";
 import type { SimulatorContext } from "../context.ts";
 import type { ApplicationRow } from "../store/applications.repository.ts";
@@ -14,6 +15,11 @@ class OAuthError extends Error {
 }
 
 const str = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
+
+function verifierMatches(verifier: string | undefined, challenge: string): boolean {
+  if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
+  return crypto.createHash("sha256").update(verifier).digest("base64url") === challenge;
+}
 
 function formDecode(value: string): string | undefined {
   try {
@@ -77,6 +83,10 @@ export function tokenRoutes(ctx: SimulatorContext): Router {
       const redirectUri = str(req.body?.redirect_uri);
       if ((row.redirect_uri !== null || redirectUri !== undefined) && redirectUri !== (row.redirect_uri ?? app.callback_uri)) {
         throw new OAuthError(400, "invalid_grant", "redirect_uri does not match the one the code was issued for");
+      }
+      // PKCE: a code issued for a challenge is redeemed only with its verifier (RFC 7636 §4.6).
+      if (row.code_challenge !== null && !verifierMatches(str(req.body?.code_verifier), row.code_challenge)) {
+        throw new OAuthError(400, "invalid_grant", "code_verifier does not match the code_challenge");
       }
       if (!store.grants.useCode(code)) throw new OAuthError(400, "invalid_grant", "The authorization code was already used");
       issue(res, app, row.user_id, row.scope.split(" "), row.code_hash);

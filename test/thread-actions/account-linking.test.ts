@@ -7,6 +7,7 @@ import { api, passwordToken, startTestFlowdock } from "../support/local-flowdock
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { Browser, csrfFrom } from "../support/browser.ts";
 import { signedIn } from "../support/tracker.ts";
+import { SAM, signIn } from "../support/people.ts";
 import { linkDirectly, press } from "../support/thread-actions.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
@@ -112,6 +113,16 @@ describe("linking a Flowdock user to a Tracker account", () => {
     expect((await dana.agent.get("/account")).text).toContain("Your Flowdock account is no longer linked.");
     expect(await app.db.flowdockLink.count()).toBe(0);
     expect((await press(app, issue.id, "close", aliceId)).status).toBe(401);
+  });
+
+  it("when a linked person deletes their Tracker account, the link goes with it and the next action asks to sign in", async () => {
+    const issue = await openIssue();
+    await linkDirectly(app, SAM.email, aliceId);
+    const sam = await signIn(app, SAM);
+    expect((await sam.post("/account/delete", { password: SAM.password })).status).toBe(303);
+    expect(await app.db.flowdockLink.count()).toBe(0);
+    expect((await press(app, issue.id, "close", aliceId)).status).toBe(401);
+    expect((await app.db.issue.findUniqueOrThrow({ where: { id: issue.id } })).status).toBe("open");
   });
 
   it("when the link is removed without the form's CSRF token, it stays", async () => {

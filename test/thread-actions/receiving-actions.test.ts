@@ -10,6 +10,9 @@ import { connectDemoProject, signedIn } from "../support/tracker.ts";
 import { createAccount } from "../support/people.ts";
 import { actionBody, actionPath, flowdockToken, linkDirectly, press, sendAction } from "../support/thread-actions.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
+import { createApp } from "../../src/app.ts";
+import { createDatabase } from "../../src/db/prisma-client.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 
 let fd: LocalFlowdock;
 let app: TestApp;
@@ -139,6 +142,36 @@ describe("receiving a thread action from Flowdock", () => {
     const res = await sendAction(app, path, body, twin);
     expect([401, 403]).toContain(res.status);
     expect(await snapshot(issue.id)).toEqual(before);
+  });
+
+  it("when two people press Close at the same moment, the issue closes once and both are told it is closed", async () => {
+    const { issue } = await openIssue();
+    await linkDirectly(app, "demo@example.com", "1001");
+    await linkDirectly(app, "sam@example.com", "1002");
+    const queued = await app.db.outboxMessage.count();
+    const answers = await Promise.all([press(app, issue.id, "close", "1001"), press(app, issue.id, "close", "1002")]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.map((a) => a.body.changed).sort()).toEqual([false, true]);
+    expect(await app.db.outboxMessage.count()).toBe(queued + 1);
+  });
+
+  it("when a used token reaches a second app instance on the same database, that instance refuses it too", async () => {
+    const { issue, demo, number } = await openIssue();
+    await linkDirectly(app, "demo@example.com");
+    const path = actionPath(issue.id, "close");
+    const body = actionBody("Close", path);
+    const token = await flowdockToken(body);
+    expect((await sendAction(app, path, body, token)).status).toBe(200);
+    await demo.reopen(number);
+
+    const secondDb = createDatabase(app.config.databaseUrl);
+    try {
+      const second = { ...app, app: createApp({ config: app.config, db: secondDb, logger: createLogger({ level: "silent", name: "second" }) }) };
+      const before = await snapshot(issue.id);
+      await expectRefused(await sendAction(second, path, body, token), 401, before, issue.id);
+    } finally {
+      await secondDb.$disconnect();
+    }
   });
 
   it("when the FLOWDOCK-TOKEN header is missing, the answer is 401 and nothing changes", async () => {

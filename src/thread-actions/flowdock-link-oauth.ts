@@ -1,12 +1,13 @@
 // A second passport-oauth2 strategy for linking accounts: scope `profile` only,
-// its `state` bound to this browser's session (hash kept, single use, expires
-// with the link claim). Flowdock applications have one callback URI, so this
-// strategy shares the setup's callback; the state tells the two apart.
+// with PKCE (S256) and a `state` bound to this browser's session (hash kept,
+// single use, expires with the link claim), as the setup's. Flowdock
+// applications have one callback URI, so this strategy shares the setup's
+// callback; the state tells the two apart.
 import type { Request } from "express";
 import type passport from "passport";
 import { Strategy as OAuth2Strategy, type StateStore } from "passport-oauth2";
 import { randomToken, sha256 } from "../crypto/random.ts";
-import type { OAuthSettings } from "../setup/flowdock-oauth.ts";
+import { limitTokenRequestTime, type OAuthSettings } from "../setup/flowdock-oauth.ts";
 
 export const FLOWDOCK_LINK_STRATEGY = "flowdock-link";
 export const FLOWDOCK_LINK_SCOPES = ["profile"];
@@ -16,6 +17,8 @@ export interface PendingLink {
   flowdockUserId: string;
   expiresAt: number;
   stateHash?: string;
+  /** PKCE: sent with the token request; worthless without the code, which is never stored. */
+  codeVerifier?: string;
 }
 
 declare module "express-session" {
@@ -33,6 +36,8 @@ export function useFlowdockLinkStrategy(auth: passport.PassportStatic, settings:
       clientSecret: settings.clientSecret,
       callbackURL: settings.callbackUrl,
       store: linkStateStore as unknown as StateStore,
+      pkce: true,
+      state: true,
       skipUserProfile: true,
     },
     // The token is used once, to read who authorized, and never stored.
@@ -40,6 +45,7 @@ export function useFlowdockLinkStrategy(auth: passport.PassportStatic, settings:
       done(null, { accessToken });
     },
   );
+  limitTokenRequestTime(strategy, settings.timeoutMs ?? 10_000);
   auth.use(FLOWDOCK_LINK_STRATEGY, strategy);
 }
 
@@ -55,17 +61,20 @@ export function isLinkState(req: Request, state: unknown): boolean {
   return typeof state === "string" && state !== "" && link?.stateHash !== undefined && link.stateHash === sha256(state);
 }
 
+// With `pkce: true` passport-oauth2 hands store() the code verifier it made and
+// expects verify() to give it back (as `ok`) for the token request.
 const linkStateStore = {
-  store(req: Request, _meta: unknown, cb: (err: unknown, state?: string) => void) {
+  store(req: Request, codeVerifier: string, _appState: unknown, _meta: unknown, cb: (err: unknown, state?: string) => void) {
     const link = pendingLink(req);
     if (!link) return cb(new Error("no link in progress"));
     const state = randomToken();
-    req.session.flowdockLink = { ...link, stateHash: sha256(state) };
+    req.session.flowdockLink = { ...link, stateHash: sha256(state), codeVerifier };
     cb(null, state);
   },
-  verify(req: Request, state: unknown, _meta: unknown, cb: (err: unknown, ok: boolean, info?: unknown) => void) {
-    const ok = isLinkState(req, state);
-    if (req.session.flowdockLink) delete req.session.flowdockLink.stateHash;
-    cb(null, ok, ok ? undefined : { message: "state" });
+  verify(req: Request, state: unknown, _meta: unknown, cb: (err: unknown, ok: string | false, info?: unknown) => void) {
+    const codeVerifier = isLinkState(req, state) ? pendingLink(req)?.codeVerifier : undefined;
+    if (req.session.flowdockLink) req.session.flowdockLink = { flowdockUserId: req.session.flowdockLink.flowdockUserId, expiresAt: req.session.flowdockLink.expiresAt };
+    if (!codeVerifier) return cb(null, false, { message: "state" });
+    cb(null, codeVerifier);
   },
 };

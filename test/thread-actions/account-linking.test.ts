@@ -53,6 +53,7 @@ async function followChallenge(browser: Browser, link: string, flowdockUser: str
   const authorizeUrl = start.headers.location as string;
   expect(authorizeUrl.startsWith(`${fd.url}/oauth/authorize?`)).toBe(true);
   expect(new URL(authorizeUrl).searchParams.get("scope")).toBe("profile");
+  expect(new URL(authorizeUrl).searchParams.get("code_challenge_method")).toBe("S256");
   await browser.signInToFlowdock(flowdockUser);
   return browser.visit(await browser.consent(authorizeUrl, "approve"));
 }
@@ -76,6 +77,13 @@ describe("linking a Flowdock user to a Tracker account", () => {
     expect(settings.text).toContain("<strong>Alice Anders</strong> (alice@example.com) is linked");
     const dana = await app.db.user.findUniqueOrThrow({ where: { email: "demo@example.com" } });
     expect(await app.db.flowdockLink.findMany({ select: { userId: true, flowdockUserId: true } })).toEqual([{ userId: dana.id, flowdockUserId: aliceId }]);
+
+    // The claim and the action's token are credentials: neither reaches the log.
+    expect(app.logText()).toContain("/flowdock/link?claim=[Redacted]");
+    expect(app.logText()).not.toContain(new URL(link).searchParams.get("claim")!);
+    const sentToken = String((refused as unknown as { req: { getHeader(name: string): unknown } }).req.getHeader("flowdock-token"));
+    expect(sentToken).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(app.logText()).not.toContain(sentToken);
 
     const applied = await press(app, issue.id, "close", aliceId);
     expect(applied.status, applied.text).toBe(200);

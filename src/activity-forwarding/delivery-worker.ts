@@ -13,6 +13,7 @@ import type { IntegrationsRepository } from "../sources/integrations.repository.
 import type { ClaimedMessage, OutboxRepository } from "./outbox.repository.ts";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.ts";
 import { SourceErrorReporter, type DeliveryTarget } from "./source-error-reporter.ts";
+import type { SourceStateReconciler } from "../sources/source-state-reconciler.ts";
 
 export interface DeliveryWorkerOptions {
   outbox: OutboxRepository;
@@ -25,6 +26,8 @@ export interface DeliveryWorkerOptions {
   /** How often an idle worker looks for new rows. */
   pollMs?: number;
   retry?: RetryPolicy;
+  /** Keeps each source's error message and configuration address in Flowdock up to date; runs beside the deliveries. */
+  sourceState?: SourceStateReconciler;
   /** Told what became of each delivery attempt (metrics). */
   onOutcome?: (o: { outcome: "sent" | "retry" | "dead" | "gone" | "unauthorized" | "rate_limited"; queuedAt: Date; integrationId: string }) => void;
 }
@@ -39,10 +42,10 @@ export class DeliveryWorker {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "onOutcome">>;
+  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "sourceState" | "onOutcome">>;
 
   constructor(private readonly deps: DeliveryWorkerOptions) {
-    this.reporter = new SourceErrorReporter(deps);
+    this.reporter = new SourceErrorReporter(deps.sourceState);
     this.o = {
       concurrency: deps.concurrency ?? 8,
       leaseMs: deps.leaseMs ?? 60_000,
@@ -54,6 +57,7 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.deps.sourceState?.start();
     this.loop = this.run().catch((err: unknown) => {
       this.deps.logger.fatal({ err }, "delivery worker stopped unexpectedly");
       this.running = false;
@@ -66,11 +70,13 @@ export class DeliveryWorker {
     this.wake?.();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
+    await this.deps.sourceState?.stop();
   }
 
   /** Look for work now rather than at the next poll (e.g. right after an event was recorded). */
   nudge(): void {
     this.wake?.();
+    this.deps.sourceState?.nudge();
   }
 
   private async run(): Promise<void> {

@@ -22,4 +22,6 @@ export interface SimulatorContext {
   signInLimit: SignInLimit;
   options: SimulatorOptions;
   logger: Logger;
+  /** Every accepted source update, in order (the control API shows it, so tests can count PUTs). */
+  sourceUpdates: { sourceId: number; changes: Record<string, unknown>; at: number }[];
 }

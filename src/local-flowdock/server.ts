@@ -67,6 +67,7 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
       sessionSecret: options.sessionSecret,
     },
     logger: options.logger,
+    sourceUpdates: [],
   };
 
   const app = createLocalFlowdockApp(ctx, {
@@ -74,6 +75,7 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
       ctx.faults.clear();
       ctx.faults.releaseHanging();
       ctx.rateLimiter.configure(options.rateLimit ?? null);
+      ctx.sourceUpdates.length = 0;
       clockOffset = 0;
       store.wipe();
       await seed();

@@ -2,8 +2,10 @@
 // Changing the password or deleting the account asks for the current password,
 // so a session left open on a shared computer can't do either.
 import { hashPassword, verifyPassword } from "../crypto/password.ts";
+import { sha256 } from "../crypto/random.ts";
+import type { Limiter } from "../web/rate-limits.ts";
 import type { MembershipsRepository } from "../tracker/memberships.repository.ts";
-import type { User, UsersRepository } from "./users.repository.ts";
+import { normalizeEmail, type User, type UsersRepository } from "./users.repository.ts";
 
 export type AccountOutcome =
   | { ok: true; message: string }
@@ -12,10 +14,21 @@ export type AccountOutcome =
 
 const WRONG_PASSWORD = "That is not your current password.";
 
-export function accountService(deps: { users: UsersRepository; memberships: MembershipsRepository }) {
-  async function passwordMatches(userId: string, password: string): Promise<boolean> {
-    const hash = await deps.users.passwordHashOf(userId);
-    return hash !== null && verifyPassword(password, hash);
+export interface AccountDeps {
+  users: UsersRepository;
+  memberships: MembershipsRepository;
+  /** The sign-in limit per account: guesses here and at sign-in count together. */
+  passwordGuesses?: Limiter;
+}
+
+export function accountService(deps: AccountDeps) {
+  async function passwordMatches(user: User, password: string): Promise<boolean> {
+    const key = sha256(normalizeEmail(user.email));
+    await deps.passwordGuesses?.consume(key);
+    const hash = await deps.users.passwordHashOf(user.id);
+    const ok = hash !== null && (await verifyPassword(password, hash));
+    if (ok) await deps.passwordGuesses?.reset(key);
+    return ok;
   }
 
   return {
@@ -24,10 +37,10 @@ export function accountService(deps: { users: UsersRepository; memberships: Memb
       return { ok: true, message: `Your name is now “${name}”.` };
     },
 
-    async changePassword(user: User, current: string, next: string): Promise<AccountOutcome> {
-      if (!(await passwordMatches(user.id, current))) return { ok: false, field: "currentPassword", message: WRONG_PASSWORD };
-      await deps.users.setPasswordHash(user.id, await hashPassword(next));
-      return { ok: true, message: "Your password was changed. Use the new one next time you sign in." };
+    async changePassword(user: User, current: string, next: string, sessionId: string): Promise<AccountOutcome> {
+      if (!(await passwordMatches(user, current))) return { ok: false, field: "currentPassword", message: WRONG_PASSWORD };
+      await deps.users.setPasswordHash(user.id, await hashPassword(next), sessionId);
+      return { ok: true, message: "Your password was changed, and you were signed out everywhere else. Use the new one next time you sign in." };
     },
 
     /** Projects that would be left without an owner: shown before the person tries. */
@@ -37,7 +50,7 @@ export function accountService(deps: { users: UsersRepository; memberships: Memb
     // wrote are kept, shown as by "a deleted account"; integrations they
     // connected are suspended until a project member takes them over.
     async delete(user: User, password: string): Promise<AccountOutcome> {
-      if (!(await passwordMatches(user.id, password))) return { ok: false, field: "password", message: WRONG_PASSWORD };
+      if (!(await passwordMatches(user, password))) return { ok: false, field: "password", message: WRONG_PASSWORD };
       const result = await deps.users.deleteUnlessSoleOwner(user.id);
       if (!result.deleted) return { ok: false, soleOwnerOf: result.soleOwnerOf };
       return { ok: true, message: "Your account was deleted. Issues and comments you wrote stay in their projects, shown as by a deleted account." };

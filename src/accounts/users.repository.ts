@@ -53,8 +53,16 @@ export function usersRepository(db: Database) {
     rename(id: string, name: string): Promise<User> {
       return db.user.update({ where: { id }, data: { name }, select: PUBLIC });
     },
-    async setPasswordHash(id: string, passwordHash: string): Promise<void> {
-      await db.user.update({ where: { id }, data: { passwordHash } });
+    /**
+     * Sets a new password and ends the account's other sessions, so whoever
+     * knew the old one is signed out too. Sessions hold passport's
+     * {"passport":{"user":"<id>"}}; ids are cuids, so the match is exact.
+     */
+    async setPasswordHash(id: string, passwordHash: string, keepSessionId: string): Promise<void> {
+      await db.$transaction([
+        db.user.update({ where: { id }, data: { passwordHash } }),
+        db.session.deleteMany({ where: { data: { contains: `"user":${JSON.stringify(id)}` }, sid: { not: keepSessionId } } }),
+      ]);
     },
     /** Accounts for the site administrator's page, optionally matching a search; deleted ones are gone. */
     list(search: string, limit: number): Promise<AccountSummary[]> {
@@ -100,6 +108,8 @@ export function usersRepository(db: Database) {
  */
 async function scrub(tx: Tx, id: string): Promise<void> {
   await tx.membership.deleteMany({ where: { userId: id } });
+  // Flowdock actions can no longer act as this account.
+  await tx.flowdockLink.deleteMany({ where: { userId: id } });
   // Nobody can work on an issue for a deleted account.
   await tx.issue.updateMany({ where: { assigneeId: id }, data: { assigneeId: null } });
   await tx.user.update({

@@ -3,7 +3,7 @@
 // to the configured API origin, whatever URL an answer points us at.
 import type { z } from "zod";
 import { errorForStatus, FlowdockError } from "./flowdock-errors.ts";
-import { createdSourceSchema, flowSchema, sourceSchema, type CreatedSource, type Flow, type OutgoingMessage, type Source } from "./flowdock-types.ts";
+import { createdSourceSchema, flowSchema, sourceSchema, userSchema, type CreatedSource, type Flow, type FlowdockUser, type OutgoingMessage, type Source } from "./flowdock-types.ts";
 
 export interface FlowdockClientOptions {
   apiUrl: string;
@@ -20,6 +20,11 @@ export class FlowdockClient {
   constructor(options: FlowdockClientOptions) {
     this.apiUrl = new URL(options.apiUrl.endsWith("/") ? options.apiUrl : `${options.apiUrl}/`);
     this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  /** The person who authorized the token (scope `profile`). */
+  currentUser(accessToken: string): Promise<FlowdockUser> {
+    return this.request("GET", this.resolve("user"), { accessToken }, userSchema);
   }
 
   /** The flow the setup URI named, as the signed-in Flowdock user sees it. */

@@ -18,6 +18,7 @@ import { loadCurrentUser } from "./pages/current-user.ts";
 import { signInRoutes } from "./pages/sign-in.routes.ts";
 import { flowPagesRoutes } from "./pages/flow-pages.routes.ts";
 import { developerApplicationsRoutes } from "./pages/developer-applications.routes.ts";
+import { threadActionsRoutes } from "./pages/thread-actions.routes.ts";
 
 export interface LocalFlowdockActions {
   reset: () => Promise<void>;
@@ -72,7 +73,7 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   // Pages: cookie sessions with CSRF protection.
   app.use(webSession(ctx.store.db, ctx.options.sessionSecret, ctx.baseUrl().startsWith("https:")));
   app.use(loadCurrentUser(ctx.store));
-  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), developerApplicationsRoutes(ctx));
+  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx));
 
   app.use((_req, res) => {
     res.status(404).render("error", { title: "Not found", message: "There is nothing at this address." });

@@ -13,6 +13,8 @@ import { beginPendingSetup, endPendingSetup, findPendingSetup, updatePendingSetu
 import { consumeState, peekStateSetup, FLOWDOCK_SCOPES, FLOWDOCK_STRATEGY, type FlowdockAuthorization } from "./flowdock-oauth.ts";
 import { connectProject, prepareConfirmation, type SetupDeps } from "./setup.service.ts";
 
+/** The confirmation form's choice for "a new project, named here". */
+const NEW_PROJECT = "new";
 const FROM_INBOX_SETTINGS = "Open the flow's Inbox Settings in Flowdock and choose “Add integration” again.";
 
 export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; flowdockApiUrl: string; setupLimit: Limiter }): Router {
@@ -74,9 +76,10 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
 
   const confirmForm = z.object({
     projectId: z.string({ error: "Choose a project." }).min(1, "Choose a project."),
+    newProjectName: z.string().trim().max(100, "At most 100 characters.").optional(),
     sourceName: z.string().trim().max(100, "At most 100 characters.").optional(),
     createAnother: z.literal("yes").optional(),
-  });
+  }).refine((f) => f.projectId !== NEW_PROJECT || Boolean(f.newProjectName), { path: ["newProjectName"], message: "Give the new project a name." });
 
   // Step 4: create the source and store its flow token.
   router.post("/flowdock/setup/:setupId", requireUser, csrf.csrfSynchronisedProtection, async (req, res) => {
@@ -84,10 +87,12 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
     const setup = authorizedSetup(req);
     const user = currentUser(req);
     const form = parseInput(confirmForm, req.body);
-    const values = { projectId: req.body?.projectId, sourceName: req.body?.sourceName };
+    const values = { projectId: req.body?.projectId, newProjectName: req.body?.newProjectName, sourceName: req.body?.sourceName };
     if (!form.ok) return showConfirmAgain(req, res, setup, { values, errors: form.errors });
 
-    const result = await connectProject({ ...deps, logger: req.log }, setup, { userId: user.id, projectId: form.data.projectId, sourceName: form.data.sourceName, createAnother: form.data.createAnother === "yes" });
+    const { projectId, newProjectName } = form.data;
+    const project = projectId === NEW_PROJECT && newProjectName ? { newName: newProjectName } : { id: projectId };
+    const result = await connectProject({ ...deps, logger: req.log }, setup, { userId: user.id, project, sourceName: form.data.sourceName, createAnother: form.data.createAnother === "yes" });
     if (result.kind === "exists") return showConfirmAgain(req, res, setup, { values, errors: {}, duplicate: result.existing });
     // The user's access token is not kept once the source exists.
     endPendingSetup(req, setupId);

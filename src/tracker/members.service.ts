@@ -31,7 +31,21 @@ export function membersService(deps: MembersDeps) {
     return ` The Flowdock integration${many ? "s" : ""} ${who} connected (${names}) ${many ? "are" : "is"} paused until a project member takes ${many ? "them" : "it"} over on ${many ? "their" : "its"} configuration page.`;
   }
 
+  async function leave(actor: Person, projectId: string): Promise<Outcome> {
+    const project = await projectOfMember(deps.projects, projectId, actor.id);
+    const result = await deps.memberships.remove(project.id, actor.id);
+    if (result === "last-owner") {
+      return { ok: false, status: 409, message: `You are the only owner of “${project.name}”. Make someone else an owner before you leave, or delete the project.` };
+    }
+    if (result === "not-member") return { ok: true, message: `You are no longer in “${project.name}”.` };
+    return { ok: true, message: `You left “${project.name}”.${await pausedNote(project.id, actor.id, "you")}` };
+  }
+
+  // People can change in an archived project too: its owners may need to hand
+  // it over before they leave or delete their account.
   return {
+    leave,
+
     async assertOwner(actor: Person, projectId: string): Promise<void> {
       await projectOfOwner(deps.projects, projectId, actor.id, "change who belongs to it");
     },
@@ -61,7 +75,7 @@ export function membersService(deps: MembersDeps) {
     },
 
     async remove(actor: Person, projectId: string, userId: string): Promise<Outcome> {
-      if (userId === actor.id) return this.leave(actor, projectId);
+      if (userId === actor.id) return leave(actor, projectId);
       const project = await projectOfOwner(deps.projects, projectId, actor.id, "remove people");
       const person = (await deps.projects.members(project.id)).find((m) => m.id === userId);
       if (!person) return { ok: false, status: 404, message: "That person is not in this project (any more)." };
@@ -71,16 +85,6 @@ export function membersService(deps: MembersDeps) {
         return { ok: false, status: 409, message: `“${project.name}” needs at least one owner, and ${person.name} is the only one. Make someone else an owner first.` };
       }
       return { ok: true, message: `${person.name} was removed from “${project.name}”.${await pausedNote(project.id, userId, "they")}` };
-    },
-
-    async leave(actor: Person, projectId: string): Promise<Outcome> {
-      const project = await projectOfMember(deps.projects, projectId, actor.id);
-      const result = await deps.memberships.remove(project.id, actor.id);
-      if (result === "last-owner") {
-        return { ok: false, status: 409, message: `You are the only owner of “${project.name}”. Make someone else an owner before you leave, or delete the project.` };
-      }
-      if (result === "not-member") return { ok: true, message: `You are no longer in “${project.name}”.` };
-      return { ok: true, message: `You left “${project.name}”.${await pausedNote(project.id, actor.id, "you")}` };
     },
   };
 }

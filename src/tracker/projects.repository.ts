@@ -21,6 +21,8 @@ export interface Member {
   name: string;
   email: string;
   role: Role;
+  /** Disabled by a site administrator: still in the project, but can't sign in. */
+  disabled: boolean;
 }
 
 /** An integration that still posts from a project to a flow, as named to a person. */
@@ -58,8 +60,8 @@ export function projectsRepository(db: Database) {
       return m ? { ...m.project, role: m.role as Role } : null;
     },
     async members(projectId: string): Promise<Member[]> {
-      const rows = await db.membership.findMany({ where: { projectId }, include: { user: { select: { id: true, name: true, email: true } } }, orderBy: { user: { name: "asc" } } });
-      return rows.map((m) => ({ ...m.user, role: m.role as Role }));
+      const rows = await db.membership.findMany({ where: { projectId }, include: { user: { select: { id: true, name: true, email: true, disabledAt: true } } }, orderBy: { user: { name: "asc" } } });
+      return rows.map(({ user: { disabledAt, ...user }, role }) => ({ ...user, role: role as Role, disabled: disabledAt !== null }));
     },
     /** The project's latest notices (e.g. an integration removed in Flowdock), newest first. */
     async notices(projectId: string, limit = 10): Promise<{ message: string; createdAt: Date }[]> {

@@ -34,7 +34,10 @@ export function flowPagesRoutes(ctx: SimulatorContext): Router {
       ...threadJson(ctx.baseUrl(), store, t),
       messages: store.inbox.threadMessages(t.id).map(messageJson),
     }));
-    res.render("inbox", { title: `${flow.name} · Team inbox`, flow, threads, renderTitle, renderMessage });
+    // What came of the last action pressed here, shown once on its thread.
+    const actionOutcome = req.session.actionOutcome ?? null;
+    delete req.session.actionOutcome;
+    res.render("inbox", { title: `${flow.name} · Team inbox`, flow, threads, renderTitle, renderMessage, actionOutcome });
   });
 
   router.get("/app/:organization/:flow/settings", (req, res) => {

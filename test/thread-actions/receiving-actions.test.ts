@@ -174,6 +174,23 @@ describe("receiving a thread action from Flowdock", () => {
     }
   });
 
+  it("when one token reaches two app instances at the same moment, exactly one of them accepts it", async () => {
+    const { issue } = await openIssue();
+    await linkDirectly(app, "demo@example.com");
+    const path = actionPath(issue.id, "assign-to-me");
+    const body = actionBody("Assign to me", path);
+    const token = await flowdockToken(body);
+    const secondDb = createDatabase(app.config.databaseUrl);
+    try {
+      const second = { ...app, app: createApp({ config: app.config, db: secondDb, logger: createLogger({ level: "silent", name: "second" }) }) };
+      const answers = await Promise.all([sendAction(app, path, body, token), sendAction(second, path, body, token)]);
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
+      expect(await app.db.usedActionToken.count()).toBe(1);
+    } finally {
+      await secondDb.$disconnect();
+    }
+  });
+
   it("when the FLOWDOCK-TOKEN header is missing, the answer is 401 and nothing changes", async () => {
     const { issue } = await openIssue();
     await linkDirectly(app, "demo@example.com");

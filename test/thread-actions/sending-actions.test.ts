@@ -33,7 +33,7 @@ async function listen(handler: http.RequestListener): Promise<{ server: http.Ser
 
 beforeEach(async () => {
   ({ server, url: appUrl } = await listen(() => undefined));
-  fd = await startTestFlowdock({ integration: { name: "Tracker", clientId: TEST_CLIENT.clientId, clientSecret: TEST_CLIENT.clientSecret, appBaseUrl: appUrl } });
+  fd = await startTestFlowdock({ actionTimeoutMs: 1500, integration: { name: "Tracker", clientId: TEST_CLIENT.clientId, clientSecret: TEST_CLIENT.clientSecret, appBaseUrl: appUrl } });
   app = await startTestApp(fd.url, { APP_BASE_URL: appUrl });
   server.removeAllListeners("request");
   server.on("request", app.app);
@@ -161,6 +161,28 @@ describe("pressing a thread's action in the local Flowdock", () => {
     } finally {
       await new Promise((resolve) => target.server.close(resolve));
       await new Promise((resolve) => other.server.close(resolve));
+    }
+  });
+
+  it("when the integration never answers, or fails, the inbox says the action was not done", async () => {
+    const hung: http.ServerResponse[] = [];
+    const target = await listen((req, res) => {
+      if (req.url === "/hang") hung.push(res);
+      else res.writeHead(503).end("down");
+    });
+    try {
+      const { source } = await createSource(fd.url, "Custom");
+      const action = (name: string, path: string) => ({ "@type": "UpdateAction", name, target: { "@type": "EntryPoint", urlTemplate: `${target.url}${path}`, httpMethod: "POST" } });
+      await api(fd.url, "/messages", { method: "POST", body: {
+        flow_token: source.flow_token, event: "activity", title: "opened", author: { name: "Bot" }, external_thread_id: "custom:2",
+        thread: { title: "Slow thread", actions: [action("Wait", "/hang"), action("Fail", "/fail")] },
+      } });
+      const browser = await aliceInFlowdock();
+      expect(await pressInInbox(browser, "Wait")).toContain("“Wait” was not done: Tracker did not answer within 1.5 seconds. Try again later.");
+      expect(await pressInInbox(browser, "Fail")).toContain("“Fail” was not done: Tracker answered with an error (HTTP 503). Try again later.");
+    } finally {
+      for (const res of hung) res.destroy();
+      await new Promise((resolve) => target.server.close(resolve));
     }
   });
 

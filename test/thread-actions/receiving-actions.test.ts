@@ -209,6 +209,17 @@ describe("receiving a thread action from Flowdock", () => {
     expect(res.body.error.message).toContain("Olga Outsider is not a member of this issue's project");
   });
 
+  it("when the issue's project is archived, the action is refused with the reason and nothing changes", async () => {
+    const { issue } = await openIssue();
+    await linkDirectly(app, "demo@example.com");
+    await app.db.project.update({ where: { id: issue.projectId }, data: { archivedAt: new Date() } });
+    const before = await snapshot(issue.id);
+    const res = await press(app, issue.id, "close");
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toContain("is archived, so it is read-only");
+    expect(await snapshot(issue.id)).toEqual(before);
+  });
+
   it("when the request comes through the app's CSRF-protected stack, it still needs no CSRF token (the JWT authenticates it)", async () => {
     const { issue } = await openIssue();
     await linkDirectly(app, "demo@example.com");

@@ -10,9 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, createSource, passwordToken, startTestFlowdock, TEST_CLIENT } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { Browser, csrfFrom } from "../support/browser.ts";
-import { connectDemoProject, signedIn, until } from "../support/tracker.ts";
+import { connectDemoProject, signedIn } from "../support/tracker.ts";
 import { createAccount } from "../support/people.ts";
-import { linkDirectly } from "../support/thread-actions.ts";
+import { linkDirectly, untilFlowHas } from "../support/thread-actions.ts";
 import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { DeliveryWorker } from "../../src/activity-forwarding/delivery-worker.ts";
@@ -49,16 +49,12 @@ afterEach(async () => {
   await fd.close();
 });
 
-async function delivered() {
-  await until(async () => (await app.db.outboxMessage.count({ where: { status: "pending" } })) === 0, 15_000, "deliveries");
-}
-
 /** An issue of Website, delivered to acme/main. */
 async function issueInFlow() {
   await connectDemoProject(app, fd.url);
   const demo = await signedIn(app);
   const number = await demo.open({ title: "Footer link is broken" });
-  await delivered();
+  await untilFlowHas(fd.url, 1);
   return app.db.issue.findFirstOrThrow({ where: { projectId: demo.project.id, number } });
 }
 
@@ -102,7 +98,7 @@ describe("pressing a thread's action in the local Flowdock", () => {
     const after = await pressInInbox(browser, "Close");
     expect(after).toContain("Close: done. Closed #1 Footer link is broken.");
     expect((await app.db.issue.findUniqueOrThrow({ where: { id: issue.id } })).status).toBe("closed");
-    await delivered();
+    await untilFlowHas(fd.url, 2);
     const inbox = (await browser.flowdock.get("/app/acme/main")).text;
     expect(inbox).toContain('<span class="status status-red">closed</span>');
     expect(inbox).toMatch(/<button type="submit"[^>]*>Reopen<\/button>/);

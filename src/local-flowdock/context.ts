@@ -9,6 +9,7 @@ import type { SignInLimit } from "./sign-in-limit.ts";
 export interface SimulatorOptions {
   tokenTtlSeconds: number;
   codeTtlSeconds: number;
+  actionTimeoutMs: number;
   controlApi: boolean;
   sessionSecret: string;
 }

@@ -37,6 +37,9 @@ export function threadActionRoutes(deps: { actions: ThreadActionsService }): Rou
         action,
       });
       if (outcome.kind === "sign-in") {
+        // The docs' example leaves the URL unquoted; we send it quoted, as an
+        // auth-param (RFC 7235). It holds no spaces or quotes, so a client that
+        // reads either form gets the same address.
         res.status(401).set("WWW-Authenticate", `Flowdock-Token url="${outcome.url}"`).json({
           error: { code: "UNAUTHENTICATED", message: "Link your Flowdock account to Tracker first: open the sign-in link, then press the action again." },
         });

@@ -13,7 +13,8 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestFlowdock, TEST_CLIENT } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
-import { connectDemoProject, signedIn, until } from "../support/tracker.ts";
+import { connectDemoProject, signedIn } from "../support/tracker.ts";
+import { untilFlowHas } from "../support/thread-actions.ts";
 import { createAccount, website } from "../support/people.ts";
 import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
 import { createLogger } from "../../src/observability/logger.ts";
@@ -55,7 +56,6 @@ describe.skipIf(!hasChromium)("acting on an issue from its thread in a browser",
     await fd?.close();
   });
 
-  const delivered = () => until(async () => (await app.db.outboxMessage.count({ where: { status: "pending" } })) === 0, 15_000, "deliveries");
   const thread = (page: Page) => page.getByRole("article").filter({ hasText: "Footer link is broken" });
 
   it("when alice presses Assign to me, signs in to Tracker from the challenge and presses again, the issue is hers; Close turns the thread red", async () => {
@@ -65,7 +65,7 @@ describe.skipIf(!hasChromium)("acting on an issue from its thread in a browser",
     await app.db.membership.create({ data: { userId: alice.id, projectId: (await website(app)).id, role: "member" } });
     const demo = await signedIn(app);
     await demo.open({ title: "Footer link is broken", description: "The **footer** link points at `/old`." });
-    await delivered();
+    await untilFlowHas(fd.url, 1);
 
     const page = await browser.newPage();
     await page.goto(`${fd.url}/login`);
@@ -95,7 +95,7 @@ describe.skipIf(!hasChromium)("acting on an issue from its thread in a browser",
     await thread(page).getByRole("button", { name: "Assign to me" }).click();
     await thread(page).getByText("Assign to me: done.").waitFor();
     expect((await app.db.issue.findFirstOrThrow({ where: { title: "Footer link is broken" } })).assigneeId).toBe(alice.id);
-    await delivered();
+    await untilFlowHas(fd.url, 2);
     await page.reload();
     await expect(thread(page).locator("dl.fields dd").first().textContent()).resolves.toBe("Alice Anders");
     await expect(thread(page).getByRole("button", { name: "Unassign" }).count()).resolves.toBe(1);
@@ -103,7 +103,7 @@ describe.skipIf(!hasChromium)("acting on an issue from its thread in a browser",
     await thread(page).getByRole("button", { name: "Close" }).click();
     await thread(page).getByText("Close: done.").waitFor();
     expect((await app.db.issue.findFirstOrThrow({ where: { title: "Footer link is broken" } })).status).toBe("closed");
-    await delivered();
+    await untilFlowHas(fd.url, 3);
     await page.reload();
     await expect(thread(page).locator(".status").getAttribute("class")).resolves.toContain("status-red");
     await expect(thread(page).getByRole("button", { name: "Reopen" }).count()).resolves.toBe(1);

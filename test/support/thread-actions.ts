@@ -5,7 +5,8 @@ import crypto from "node:crypto";
 import request from "supertest";
 import { SignJWT } from "jose";
 import type { TestApp } from "./app.ts";
-import { TEST_CLIENT } from "./local-flowdock.ts";
+import { api, passwordToken, TEST_CLIENT } from "./local-flowdock.ts";
+import { until } from "./tracker.ts";
 
 export interface TokenOptions {
   sub?: string;
@@ -58,4 +59,30 @@ export async function linkDirectly(app: TestApp, email: string, flowdockUserId =
   const user = await app.db.user.findUniqueOrThrow({ where: { email } });
   await app.db.flowdockLink.create({ data: { userId: user.id, flowdockUserId, flowdockName: "Alice Anders", flowdockEmail: "alice@example.com" } });
   return user;
+}
+
+export interface RecordedMessage {
+  event: string;
+  title?: string;
+  thread: { title: string; status?: { color: string; value: string }; fields?: { label: string; value: string }[]; actions?: { name: string }[] };
+}
+
+type OutboxTable = { findMany(args: object): Promise<{ payload: string }[]> };
+
+/**
+ * What the app recorded for delivery in its outbox, oldest first, as the
+ * messages they become. The outbox holds them either as one row per change
+ * (OutboxEvent, fanned out by the worker) or as one row per integration
+ * (OutboxMessage); with the one integration these tests connect, both read alike.
+ */
+export async function recordedActivities(app: TestApp): Promise<RecordedMessage[]> {
+  const models = app.db as unknown as Record<string, OutboxTable | undefined>;
+  const table = models.outboxEvent ?? models.outboxMessage!;
+  return (await table.findMany({ orderBy: { id: "asc" } })).map((row) => JSON.parse(row.payload) as RecordedMessage);
+}
+
+/** Waits until the flow (acme/main) holds `count` messages: what the worker delivered, read back from Flowdock. */
+export async function untilFlowHas(flowdockUrl: string, count: number): Promise<void> {
+  const token = await passwordToken(flowdockUrl, "alice@example.com", "flow");
+  await until(async () => ((await api(flowdockUrl, "/flows/acme/main/messages?limit=100", { token })).body as unknown[]).length >= count, 15_000, `${count} messages in the flow`);
 }

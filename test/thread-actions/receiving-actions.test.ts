@@ -8,7 +8,7 @@ import { startTestFlowdock } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { connectDemoProject, signedIn } from "../support/tracker.ts";
 import { createAccount } from "../support/people.ts";
-import { actionBody, actionPath, flowdockToken, linkDirectly, press, sendAction } from "../support/thread-actions.ts";
+import { actionBody, actionPath, flowdockToken, linkDirectly, press, recordedActivities, sendAction } from "../support/thread-actions.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 import { createApp } from "../../src/app.ts";
 import { createDatabase } from "../../src/db/prisma-client.ts";
@@ -37,7 +37,7 @@ async function openIssue(title = "Footer link is broken") {
 /** Everything an action could change. */
 async function snapshot(issueId: string) {
   const issue = await app.db.issue.findUniqueOrThrow({ where: { id: issueId }, select: { status: true, assigneeId: true, updatedAt: true } });
-  return { issue, outbox: await app.db.outboxMessage.count(), links: await app.db.flowdockLink.count() };
+  return { issue, recorded: (await recordedActivities(app)).length, links: await app.db.flowdockLink.count() };
 }
 
 async function expectRefused(res: request.Response, status: 401 | 403, before: Awaited<ReturnType<typeof snapshot>>, issueId: string) {
@@ -51,23 +51,23 @@ describe("receiving a thread action from Flowdock", () => {
   it("when a linked member presses Close, the issue closes once, the flow gets the new thread with Reopen, and a second Close answers success and changes nothing", async () => {
     const { issue } = await openIssue();
     await linkDirectly(app, "demo@example.com");
-    const queued = await app.db.outboxMessage.count();
+    const queued = (await recordedActivities(app)).length;
 
     const first = await press(app, issue.id, "close");
     expect(first.status, first.text).toBe(200);
     expect(first.body).toMatchObject({ changed: true, message: "Closed #1 Footer link is broken.", issue: { status: "closed" } });
     expect((await app.db.issue.findUniqueOrThrow({ where: { id: issue.id } })).status).toBe("closed");
-    const rows = await app.db.outboxMessage.findMany({ orderBy: { id: "asc" } });
-    expect(rows).toHaveLength(queued + 1);
-    const posted = JSON.parse(rows.at(-1)!.payload) as { title: string; thread: { status: { color: string }; actions: { name: string }[] } };
+    const recorded = await recordedActivities(app);
+    expect(recorded).toHaveLength(queued + 1);
+    const posted = recorded.at(-1)!;
     expect(posted.title).toBe("closed the issue");
-    expect(posted.thread.status.color).toBe("red");
-    expect(posted.thread.actions.map((a) => a.name)).toEqual(["Open in Tracker", "Reopen", "Assign to me"]);
+    expect(posted.thread.status?.color).toBe("red");
+    expect(posted.thread.actions?.map((a) => a.name)).toEqual(["Open in Tracker", "Reopen", "Assign to me"]);
 
     const again = await press(app, issue.id, "close");
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ changed: false, message: "#1 Footer link is broken was already closed." });
-    expect(await app.db.outboxMessage.count()).toBe(queued + 1);
+    expect(await recordedActivities(app)).toHaveLength(queued + 1);
   });
 
   it("when a linked member presses Assign to me and then Unassign, the issue follows and each post offers what fits", async () => {
@@ -76,9 +76,9 @@ describe("receiving a thread action from Flowdock", () => {
 
     expect((await press(app, issue.id, "assign-to-me")).body.message).toBe("#1 Footer link is broken is now assigned to Dana Demo.");
     expect((await app.db.issue.findUniqueOrThrow({ where: { id: issue.id } })).assigneeId).toBe(dana.id);
-    const assigned = JSON.parse((await app.db.outboxMessage.findFirstOrThrow({ orderBy: { id: "desc" } })).payload);
-    expect(assigned.thread.actions.map((a: { name: string }) => a.name)).toEqual(["Open in Tracker", "Close", "Assign to me", "Unassign"]);
-    expect(assigned.thread.fields[0]).toEqual({ label: "Assignee", value: "Dana Demo" });
+    const assigned = (await recordedActivities(app)).at(-1)!;
+    expect(assigned.thread.actions?.map((a) => a.name)).toEqual(["Open in Tracker", "Close", "Assign to me", "Unassign"]);
+    expect(assigned.thread.fields?.[0]).toEqual({ label: "Assignee", value: "Dana Demo" });
 
     expect((await press(app, issue.id, "unassign")).status).toBe(200);
     expect((await app.db.issue.findUniqueOrThrow({ where: { id: issue.id } })).assigneeId).toBeNull();
@@ -148,11 +148,11 @@ describe("receiving a thread action from Flowdock", () => {
     const { issue } = await openIssue();
     await linkDirectly(app, "demo@example.com", "1001");
     await linkDirectly(app, "sam@example.com", "1002");
-    const queued = await app.db.outboxMessage.count();
+    const queued = (await recordedActivities(app)).length;
     const answers = await Promise.all([press(app, issue.id, "close", "1001"), press(app, issue.id, "close", "1002")]);
     expect(answers.map((a) => a.status)).toEqual([200, 200]);
     expect(answers.map((a) => a.body.changed).sort()).toEqual([false, true]);
-    expect(await app.db.outboxMessage.count()).toBe(queued + 1);
+    expect(await recordedActivities(app)).toHaveLength(queued + 1);
   });
 
   it("when a used token reaches a second app instance on the same database, that instance refuses it too", async () => {
@@ -174,6 +174,23 @@ describe("receiving a thread action from Flowdock", () => {
     }
   });
 
+  it("when one token reaches two app instances at the same moment, exactly one of them accepts it", async () => {
+    const { issue } = await openIssue();
+    await linkDirectly(app, "demo@example.com");
+    const path = actionPath(issue.id, "assign-to-me");
+    const body = actionBody("Assign to me", path);
+    const token = await flowdockToken(body);
+    const secondDb = createDatabase(app.config.databaseUrl);
+    try {
+      const second = { ...app, app: createApp({ config: app.config, db: secondDb, logger: createLogger({ level: "silent", name: "second" }) }) };
+      const answers = await Promise.all([sendAction(app, path, body, token), sendAction(second, path, body, token)]);
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 401]);
+      expect(await app.db.usedActionToken.count()).toBe(1);
+    } finally {
+      await secondDb.$disconnect();
+    }
+  });
+
   it("when the FLOWDOCK-TOKEN header is missing, the answer is 401 and nothing changes", async () => {
     const { issue } = await openIssue();
     await linkDirectly(app, "demo@example.com");
@@ -190,6 +207,17 @@ describe("receiving a thread action from Flowdock", () => {
     const res = await press(app, issue.id, "close");
     await expectRefused(res, 403, before, issue.id);
     expect(res.body.error.message).toContain("Olga Outsider is not a member of this issue's project");
+  });
+
+  it("when the issue's project is archived, the action is refused with the reason and nothing changes", async () => {
+    const { issue } = await openIssue();
+    await linkDirectly(app, "demo@example.com");
+    await app.db.project.update({ where: { id: issue.projectId }, data: { archivedAt: new Date() } });
+    const before = await snapshot(issue.id);
+    const res = await press(app, issue.id, "close");
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toContain("is archived, so it is read-only");
+    expect(await snapshot(issue.id)).toEqual(before);
   });
 
   it("when the request comes through the app's CSRF-protected stack, it still needs no CSRF token (the JWT authenticates it)", async () => {

@@ -10,9 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, createSource, passwordToken, startTestFlowdock, TEST_CLIENT } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { Browser, csrfFrom } from "../support/browser.ts";
-import { connectDemoProject, signedIn, until } from "../support/tracker.ts";
+import { connectDemoProject, signedIn } from "../support/tracker.ts";
 import { createAccount } from "../support/people.ts";
-import { linkDirectly } from "../support/thread-actions.ts";
+import { linkDirectly, untilFlowHas } from "../support/thread-actions.ts";
 import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { DeliveryWorker } from "../../src/activity-forwarding/delivery-worker.ts";
@@ -33,7 +33,7 @@ async function listen(handler: http.RequestListener): Promise<{ server: http.Ser
 
 beforeEach(async () => {
   ({ server, url: appUrl } = await listen(() => undefined));
-  fd = await startTestFlowdock({ integration: { name: "Tracker", clientId: TEST_CLIENT.clientId, clientSecret: TEST_CLIENT.clientSecret, appBaseUrl: appUrl } });
+  fd = await startTestFlowdock({ actionTimeoutMs: 1500, integration: { name: "Tracker", clientId: TEST_CLIENT.clientId, clientSecret: TEST_CLIENT.clientSecret, appBaseUrl: appUrl } });
   app = await startTestApp(fd.url, { APP_BASE_URL: appUrl });
   server.removeAllListeners("request");
   server.on("request", app.app);
@@ -49,16 +49,12 @@ afterEach(async () => {
   await fd.close();
 });
 
-async function delivered() {
-  await until(async () => (await app.db.outboxMessage.count({ where: { status: "pending" } })) === 0, 15_000, "deliveries");
-}
-
 /** An issue of Website, delivered to acme/main. */
 async function issueInFlow() {
   await connectDemoProject(app, fd.url);
   const demo = await signedIn(app);
   const number = await demo.open({ title: "Footer link is broken" });
-  await delivered();
+  await untilFlowHas(fd.url, 1);
   return app.db.issue.findFirstOrThrow({ where: { projectId: demo.project.id, number } });
 }
 
@@ -102,7 +98,7 @@ describe("pressing a thread's action in the local Flowdock", () => {
     const after = await pressInInbox(browser, "Close");
     expect(after).toContain("Close: done. Closed #1 Footer link is broken.");
     expect((await app.db.issue.findUniqueOrThrow({ where: { id: issue.id } })).status).toBe("closed");
-    await delivered();
+    await untilFlowHas(fd.url, 2);
     const inbox = (await browser.flowdock.get("/app/acme/main")).text;
     expect(inbox).toContain('<span class="status status-red">closed</span>');
     expect(inbox).toMatch(/<button type="submit"[^>]*>Reopen<\/button>/);
@@ -161,6 +157,28 @@ describe("pressing a thread's action in the local Flowdock", () => {
     } finally {
       await new Promise((resolve) => target.server.close(resolve));
       await new Promise((resolve) => other.server.close(resolve));
+    }
+  });
+
+  it("when the integration never answers, or fails, the inbox says the action was not done", async () => {
+    const hung: http.ServerResponse[] = [];
+    const target = await listen((req, res) => {
+      if (req.url === "/hang") hung.push(res);
+      else res.writeHead(503).end("down");
+    });
+    try {
+      const { source } = await createSource(fd.url, "Custom");
+      const action = (name: string, path: string) => ({ "@type": "UpdateAction", name, target: { "@type": "EntryPoint", urlTemplate: `${target.url}${path}`, httpMethod: "POST" } });
+      await api(fd.url, "/messages", { method: "POST", body: {
+        flow_token: source.flow_token, event: "activity", title: "opened", author: { name: "Bot" }, external_thread_id: "custom:2",
+        thread: { title: "Slow thread", actions: [action("Wait", "/hang"), action("Fail", "/fail")] },
+      } });
+      const browser = await aliceInFlowdock();
+      expect(await pressInInbox(browser, "Wait")).toContain("“Wait” was not done: Tracker did not answer within 1.5 seconds. Try again later.");
+      expect(await pressInInbox(browser, "Fail")).toContain("“Fail” was not done: Tracker answered with an error (HTTP 503). Try again later.");
+    } finally {
+      for (const res of hung) res.destroy();
+      await new Promise((resolve) => target.server.close(resolve));
     }
   });
 

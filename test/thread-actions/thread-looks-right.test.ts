@@ -4,7 +4,8 @@
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { startTestFlowdock } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
-import { allMessages, connectDemoProject, signedIn, until } from "../support/tracker.ts";
+import { allMessages, connectDemoProject, signedIn } from "../support/tracker.ts";
+import { untilFlowHas } from "../support/thread-actions.ts";
 import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { DeliveryWorker } from "../../src/activity-forwarding/delivery-worker.ts";
@@ -40,7 +41,7 @@ it("when an issue's description and a comment are Markdown, the issue page and t
   expect(page).not.toContain("href=\"javascript:");
 
   worker.start();
-  await until(async () => (await app.db.outboxMessage.count({ where: { status: "pending" } })) === 0, 20_000, "deliveries");
+  await untilFlowHas(fd.url, 2);
   const [opened, commented] = await allMessages(fd.url);
   const thread = opened!.thread as unknown as { body: string; actions: { "@type": string; name: string; url?: string; target?: { urlTemplate: string; httpMethod: string } }[] };
   expect(thread.body).toContain("<p>The <strong>footer</strong> link points at <code>/old</code>.</p>");

@@ -27,6 +27,7 @@ export type ActionOutcome =
   | { kind: "done"; message: string }
   | { kind: "sign-in"; url: string }
   | { kind: "refused"; message: string }
+  /** `message` follows the integration's name: "did not answer within 10 seconds". */
   | { kind: "failed"; message: string };
 
 export const TOKEN_LIFETIME_SECONDS = 30;
@@ -59,7 +60,7 @@ export async function sendAction(action: UpdateAction, agent: Agent, clientSecre
     });
   } catch (err) {
     const timedOut = (err as { name?: string }).name === "TimeoutError";
-    return { kind: "failed", message: timedOut ? `it did not answer within ${timeoutMs / 1000} seconds` : "it could not be reached" };
+    return { kind: "failed", message: timedOut ? `did not answer within ${timeoutMs / 1000} seconds` : "could not be reached" };
   }
   const text = await res.text().catch(() => "");
   if (res.status >= 200 && res.status < 300) return { kind: "done", message: messageIn(text) ?? "Done." };
@@ -68,7 +69,7 @@ export async function sendAction(action: UpdateAction, agent: Agent, clientSecre
     if (url) return { kind: "sign-in", url };
   }
   if (res.status >= 300 && res.status < 400) return { kind: "refused", message: "It answered with a redirect, which Flowdock does not follow." };
-  if (res.status >= 500) return { kind: "failed", message: `it answered with an error (HTTP ${res.status})` };
+  if (res.status >= 500) return { kind: "failed", message: `answered with an error (HTTP ${res.status})` };
   return { kind: "refused", message: messageIn(text) ?? `HTTP ${res.status}` };
 }
 

@@ -35,7 +35,7 @@ export function threadActionsRoutes(ctx: SimulatorContext): Router {
       res.status(404).render("error", { title: "Action not found", message: "This thread no longer offers that action. Reload the team inbox." });
       return;
     }
-    const outcome = await sendAction(action as UpdateAction, user, application.client_secret, ctx.now());
+    const outcome = await sendAction(action as UpdateAction, user, application.client_secret, ctx.now(), ctx.options.actionTimeoutMs);
     ctx.logger.info({ threadId: thread.id, action: (action as UpdateAction).name, outcome: outcome.kind }, "thread action sent");
     req.session.actionOutcome = { ...outcome, threadId: thread.id, actionName: (action as UpdateAction).name, applicationName: application.name };
     res.redirect(303, `/app/${flow.organization.parameterized_name}/${flow.parameterized_name}#thread-${thread.id}`);

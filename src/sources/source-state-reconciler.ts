@@ -128,7 +128,8 @@ export class SourceStateReconciler {
       if (!fresh) return;
       const desired = desiredSourceState(this.deps.appBaseUrl, fresh);
       if (desired.suspension !== fresh.observedSuspension) {
-        await repo.commit(integrationId, this.owner, { observedSuspension: desired.suspension }, [suspensionLine(fresh, desired.suspension)]);
+        // Not ours any more (our lease ran out): the worker holding it does the rest.
+        if (!(await repo.commit(integrationId, this.owner, { observedSuspension: desired.suspension }, [suspensionLine(fresh, desired.suspension)]))) return;
       }
       const changes: { error_message?: string; configuration_url?: string } = {};
       if (desired.errorMessage !== fresh.reportedError) changes.error_message = desired.errorMessage ?? ""; // "" clears it

@@ -191,3 +191,24 @@ describe("moving the integration to another project", () => {
     expect((await app.db.integration.findUniqueOrThrow({ where: { id: integration.id } })).projectId).toBe(demo.project.id);
   });
 });
+
+describe("taking an integration over", () => {
+  it("when the integration is not suspended, or suspended because the project is archived, “Post as me” is not offered and is refused", async () => {
+    const { configureUrl, integration, at } = await connected();
+    const sam = await person("mo@example.com", "Mo Member", "member");
+    const page = await sam.agent.get(configureUrl);
+    expect(page.text).not.toContain("Post as me");
+    const refused = await sam.agent.post(at("take-over")).type("form").send(form(page.text, integration.id, []));
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain("This integration is not suspended");
+
+    await app.db.project.update({ where: { id: integration.projectId }, data: { archivedAt: new Date() } });
+    const archived = await sam.agent.get(configureUrl);
+    expect(archived.text).toContain("Posting to this flow is suspended");
+    expect(archived.text).not.toContain("Post as me");
+    const stillRefused = await sam.agent.post(at("take-over")).type("form").send(form(archived.text, integration.id, []));
+    expect(stillRefused.status).toBe(409);
+    expect(stillRefused.text).toContain("an owner can unarchive it");
+    expect((await app.db.integration.findUniqueOrThrow({ where: { id: integration.id } })).createdByUserId).not.toBe((await app.db.user.findFirstOrThrow({ where: { email: "mo@example.com" } })).id);
+  });
+});

@@ -127,7 +127,16 @@ describe.skipIf(!hasChromium)("the integration's life after setup, in a browser"
     await sam.getByText("the integration now posts as you").waitFor();
     await expect.poll(() => inboxSettingsError(sam), { timeout: 15_000 }).toBeNull();
 
+    // The integration's page tells the whole story, in words.
+    const integration = await app.db.integration.findFirstOrThrow();
+    await sam.goto(`${appUrl}/projects/${project.id}/integrations/${integration.id}`);
+    for (const words of ["took the integration over", "suspended posting", "resumed posting", "changed the settings"]) {
+      expect(await sam.getByText(words).count()).toBeGreaterThan(0);
+    }
+    await sam.screenshot({ path: path.join(os.tmpdir(), "tracker-integration-record.png"), fullPage: true });
+
     // Disconnect from the app: Flowdock asks once, then the source is gone from Inbox Settings.
+    await sam.goto(`${fd.url}/app/acme/main/settings`);
     await sam.getByRole("link", { name: "Configure" }).click();
     await sam.getByRole("button", { name: "Disconnect from Flowdock" }).click();
     await sam.getByRole("button", { name: "Authorize" }).click();

@@ -13,9 +13,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSource, passwordToken, startTestFlowdock, TEST_CLIENT } from "../support/local-flowdock.ts";
 import { startTestApp, TEST_DATABASE, type TestApp } from "../support/app.ts";
-import { connectDemoProject } from "../support/tracker.ts";
+import { connectDemoProject, signedIn } from "../support/tracker.ts";
 import { listRoutes, type RouteInfo } from "../support/routes.ts";
-import { PostgresWatcher, requestArb, send, SqliteWatcher, type FuzzRequest, type Identity, type Watcher } from "../support/fuzz-requests.ts";
+import { PostgresWatcher, requestArb, send, SqliteWatcher, withFormFields, type FuzzRequest, type FuzzRoute, type Identity, type Watcher } from "../support/fuzz-requests.ts";
 import { createLocalFlowdockApp } from "../../src/local-flowdock/app.ts";
 import { createApp } from "../../src/app.ts";
 import { createLogger } from "../../src/observability/logger.ts";
@@ -80,9 +80,9 @@ function describeRequest(req: FuzzRequest): string {
   return `${req.method} ${req.path.slice(0, 200)} ${JSON.stringify(req.headers).slice(0, 300)} ${req.body?.toString("utf8").slice(0, 300) ?? ""}`;
 }
 
-async function fuzz(baseUrl: string, routes: RouteInfo[], ids: string[], identity: Identity, watchers: Watcher[], numRuns: number) {
+async function fuzz(baseUrl: string, routes: FuzzRoute[], ids: string[], valid: Record<string, string>, identity: Identity, watchers: Watcher[], numRuns: number) {
   const statuses = new Map<number, number>();
-  await fc.assert(fc.asyncProperty(requestArb(routes, ids, identity), async (req) => {
+  await fc.assert(fc.asyncProperty(requestArb(routes, ids, identity, valid), async (req) => {
     const res = await send(baseUrl, req);
     sent++;
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -96,16 +96,22 @@ async function fuzz(baseUrl: string, routes: RouteInfo[], ids: string[], identit
 describe("thousands of generated requests", () => {
   it("when the app gets any request on any route, it never answers 5xx and a refused request changes nothing", async () => {
     const { integration } = await connectDemoProject(app, fd.url);
+    const opener = await signedIn(app);
+    for (const title of ["First", "Second"]) await opener.open({ title, labels: "bug" });
     const demo = await signIn(appUrl, "/sign-in", { email: "demo@example.com", password: "demo" }, "/projects");
     const project = await app.db.project.findFirstOrThrow({ where: { name: "Website" } });
-    const users = await app.db.user.findMany({ select: { id: true } });
-    const routes = [...listRoutes(app.app), { path: "/healthz", methods: ["GET"] }, { path: "/assets/app.css", methods: ["GET"] }, { path: "/no/such/page", methods: ["GET", "POST"] }];
-    expect(routes.length).toBeGreaterThan(30);
+    const users = await app.db.user.findMany({ select: { id: true, email: true } });
+    const member = users.find((u) => u.email !== "demo@example.com") ?? users[0]!;
+    const valid = { projectId: project.id, number: "1", integrationId: integration.id, userId: member.id, deliveryId: "1" };
+    const found: RouteInfo[] = [...listRoutes(app.app), { path: "/healthz", methods: ["GET"] }, { path: "/assets/app.css", methods: ["GET"] }, { path: "/no/such/page", methods: ["GET", "POST"] }];
+    expect(found.length).toBeGreaterThan(30);
+    const routes = await withFormFields(appUrl, found, valid, demo.cookie);
+    console.info("app: form fields found for", routes.filter((r) => r.fields?.length).length, "of", routes.length, "routes");
     const ids = [project.id, integration.id, String(integration.sourceId), "1", "2", ...users.map((u) => u.id)];
     const appData = app.dbFile ? new SqliteWatcher(app.dbFile, APP_IGNORED) : await PostgresWatcher.open(app.config.databaseUrl, APP_IGNORED);
     const watchers = [appData, new SqliteWatcher(path.join(dir, "flowdock.db"), FLOWDOCK_IGNORED)];
     const before = await appData.counts();
-    const statuses = await fuzz(appUrl, routes, ids, demo, watchers, APP_RUNS);
+    const statuses = await fuzz(appUrl, routes, ids, valid, demo, watchers, APP_RUNS);
     console.info("app: answers by status", statuses, "rows before", before, "after", await appData.counts());
     await Promise.all(watchers.map((w) => w.close()));
     expect((await fetch(`${appUrl}/healthz`)).status).toBe(200);
@@ -118,7 +124,8 @@ describe("thousands of generated requests", () => {
     const flowdock = createLocalFlowdockApp(fd.ctx, { reset: async () => {}, advanceClock: () => {}, checkReady: () => {} });
     // The control API (tests and demos only) can inject 5xx on purpose and wipe everything: here it is only
     // sent what it must refuse (another site's Origin), so every control request must be a 4xx that changes nothing.
-    const routes = [...listRoutes(flowdock), { path: "/assets/flowdock.css", methods: ["GET"] }, { path: "/no/such/page", methods: ["GET", "POST"] }];
+    const valid = { organization: "acme", flow: "main", id: String(source.id), target: "messages" };
+    const routes = await withFormFields(fd.url, [...listRoutes(flowdock), { path: "/assets/flowdock.css", methods: ["GET"] }, { path: "/no/such/page", methods: ["GET", "POST"] }], valid, alice.cookie);
     const identity: Identity = {
       ...alice,
       authorizations: [`Bearer ${userToken}`, `Bearer ${bobToken}`, `Bearer ${source.flow_token}`,
@@ -127,7 +134,7 @@ describe("thousands of generated requests", () => {
     const ids = ["acme", "main", "support", String(source.id), "1", source.flow_token];
     const watcher = new SqliteWatcher(path.join(dir, "flowdock.db"), FLOWDOCK_IGNORED);
     const before = await watcher.counts();
-    const controlOnlyRefused = requestArb(routes, ids, identity).map((req) => (req.path.startsWith("/_simulator") ? { ...req, headers: { ...req.headers, origin: "http://evil.example" } } : req));
+    const controlOnlyRefused = requestArb(routes, ids, identity, valid).map((req) => (req.path.startsWith("/_simulator") ? { ...req, headers: { ...req.headers, origin: "http://evil.example" } } : req));
     const statuses = new Map<number, number>();
     await fc.assert(fc.asyncProperty(controlOnlyRefused, async (req) => {
       const res = await send(fd.url, req);

@@ -38,10 +38,14 @@ export const nastyText = fc.oneof(
   fc.integer({ min: 1, max: 3 }).map((n) => "x".repeat(n * 3000)),
 );
 
+const loneSurrogateText = fc.tuple(fc.string({ maxLength: 6 }), fc.constantFrom(...LONE)).map(([s, lone]) => `${s}${lone}`);
+
 /** Any JSON value, with objects where text is expected. */
 const jsonValue: fc.Arbitrary<unknown> = fc.oneof(
   { depthSize: "small" },
-  nastyText,
+  { weight: 4, arbitrary: nastyText },
+  { weight: 2, arbitrary: loneSurrogateText },
+  { weight: 2, arbitrary: fc.constantFrom("demo@example.com", "alice@example.com", "demo", "flowdock", "bug, website", "member", "owner", "approve", "activity", "discussion", "password") },
   fc.integer(),
   fc.double(),
   fc.boolean(),
@@ -62,8 +66,14 @@ export const FIELD_NAMES = [
   "status", "created", "saved", "since_id", "until_id", "limit", "advanceMs", "max", "windowMs", "x",
 ];
 
-export function fields(known: string[]): fc.Arbitrary<Record<string, unknown>> {
-  return fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES, ...known), fc.string({ maxLength: 8 })), jsonValue, { maxKeys: 6 });
+/** Fields of a body or query: mostly those the route's own forms send (when known), some others. */
+export function fields(routeFields: string[]): fc.Arbitrary<Record<string, unknown>> {
+  const key = fc.oneof(
+    ...(routeFields.length ? [{ weight: 6, arbitrary: fc.constantFrom(...routeFields) }] : []),
+    { weight: 2, arbitrary: fc.constantFrom(...FIELD_NAMES) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+  );
+  return fc.dictionary(key, jsonValue, { minKeys: 1, maxKeys: 6 });
 }
 
 const asText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v) ?? "");
@@ -76,24 +86,25 @@ function encodeForm(values: Record<string, unknown>): string {
   }).join("&");
 }
 
-const bodyArb = (known: string[], csrf?: string) => fc.oneof(
+const bodyArb = (routeFields: string[], csrf?: string) => fc.oneof(
   fc.constant(undefined),
-  fields(known).map((f) => ({ type: "application/json", data: JSON.stringify(csrf ? { _csrf: csrf, ...f } : f) })),
-  fields(known).map((f) => ({ type: "application/x-www-form-urlencoded", data: encodeForm(csrf ? { _csrf: csrf, ...f } : f) })),
+  { weight: 3, arbitrary: fields(routeFields).map((f) => ({ type: "application/json", data: JSON.stringify(csrf ? { _csrf: csrf, ...f } : f) })) },
+  { weight: 3, arbitrary: fields(routeFields).map((f) => ({ type: "application/x-www-form-urlencoded", data: encodeForm(csrf ? { _csrf: csrf, ...f } : f) })) },
   fc.constantFrom('{"a":', "[1,2", "null", "[]", '"text"', "{\"__proto__\":{\"x\":1}}", '{"title":"\\ud800"}', "a=%E0%A4%A&b=%", "\u0000\u0001").map((data) => ({ type: "application/json", data })),
   fc.tuple(fc.constantFrom("text/plain", "multipart/form-data; boundary=x", "application/xml", "application/json; charset=latin1", "garbage"), nastyText)
     .map(([type, data]) => ({ type, data })),
 );
 
 /** A concrete path for a route pattern: its :params filled with valid ids or anything else. */
-function pathFor(pattern: string, ids: string[]): fc.Arbitrary<string> {
+function pathFor(pattern: string, ids: string[], valid: Record<string, string>): fc.Arbitrary<string> {
   const parts = pattern.split(/(:\w+|\*\w+)/);
-  const param = fc.oneof(
+  const param = (name: string) => fc.oneof(
+    ...(valid[name] ? [{ weight: 4, arbitrary: fc.constant(valid[name]) }] : []),
     fc.constantFrom(...ids),
     fc.constantFrom("0", "-1", "1", "2", "99999999999999999999", "%", "%zz", "%ED%A0%80", "..", "a%2Fb", "x".repeat(300)),
     fc.string({ minLength: 1, maxLength: 12 }).map((s) => encodeURIComponent(s)),
   );
-  return fc.tuple(...parts.map((p) => (/^[:*]\w+$/.test(p) ? param : fc.constant(p)))).map((xs) => xs.join(""));
+  return fc.tuple(...parts.map((p) => (/^[:*]\w+$/.test(p) ? param(p.slice(1)) : fc.constant(p)))).map((xs) => xs.join(""));
 }
 
 const queryArb = fc.oneof(
@@ -104,20 +115,70 @@ const queryArb = fc.oneof(
 
 const headerText = fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\x20-\x7e]/g, "?"));
 
-export function requestArb(routes: RouteInfo[], ids: string[], identity: Identity): fc.Arbitrary<FuzzRequest> {
-  const known = ids;
+/** A route with what makes requests to it go deep: the fields its forms send. */
+export interface FuzzRoute extends RouteInfo {
+  fields?: string[];
+}
+
+const mostly = fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
+
+/**
+ * Requests to `routes`: path params mostly the valid ids in `valid` (by param
+ * name), else any of `ids` or something odd; mostly signed in with a valid CSRF
+ * token, so requests get past the guards to the code behind them.
+ */
+export function requestArb(routes: FuzzRoute[], ids: string[], identity: Identity, valid: Record<string, string> = {}): fc.Arbitrary<FuzzRequest> {
+  const withForms = routes.filter((r) => r.fields?.length && r.methods.some((m) => m !== "GET"));
+  return fc.oneof(
+    { weight: 2, arbitrary: anyRequest(routes, ids, identity, valid) },
+    ...(withForms.length ? [{ weight: 1, arbitrary: oneBadField(withForms, identity, valid) }] : []),
+  );
+}
+
+/** Plausible text for a field, so that a form fails only on the field under test. */
+function plausible(field: string): string {
+  if (/email|username/i.test(field)) return "someone@example.com";
+  if (/password/i.test(field)) return "long-enough-password";
+  if (/role/i.test(field)) return "member";
+  if (/priority/i.test(field)) return "normal";
+  if (/decision/i.test(field)) return "approve";
+  return "Plain text";
+}
+
+/**
+ * A form of a real route, as the signed-in person with a valid CSRF token, that
+ * is right except for one field: text with a lone surrogate, an object, a list,
+ * a number, nothing. Random requests rarely get this far, and this is where
+ * such values reach the database or are shown again.
+ */
+function oneBadField(routes: FuzzRoute[], identity: Identity, valid: Record<string, string>): fc.Arbitrary<FuzzRequest> {
+  return fc.constantFrom(...routes).chain((route) => fc.record({
+    path: pathFor(route.path, Object.values(valid).length ? Object.values(valid) : ["1"], valid),
+    field: fc.constantFrom(...route.fields!),
+    bad: fc.oneof(loneSurrogateText, fc.constantFrom<unknown>({ toString: 1 }, { valueOf: "x" }, ["a", "b"], [{}], 1e20, -1, 1.5, true, null, "", "x".repeat(20_000))),
+    json: fc.boolean(),
+  }).map(({ path, field, bad, json }) => {
+    const values: Record<string, unknown> = { _csrf: identity.csrf, ...Object.fromEntries(route.fields!.map((f) => [f, plausible(f)])), [field]: bad };
+    const method = route.methods.find((m) => m !== "GET") ?? "POST";
+    const headers: Record<string, string> = { accept: "text/html", "content-type": json ? "application/json" : "application/x-www-form-urlencoded" };
+    if (identity.cookie) headers.cookie = identity.cookie;
+    return { method, path, headers, body: Buffer.from(json ? JSON.stringify(values) : encodeForm(values)) };
+  }));
+}
+
+function anyRequest(routes: FuzzRoute[], ids: string[], identity: Identity, valid: Record<string, string>): fc.Arbitrary<FuzzRequest> {
   return fc.record({
     route: fc.constantFrom(...routes),
     otherMethod: fc.option(fc.constantFrom(...METHODS), { freq: 4 }),
-    signedIn: fc.boolean(),
-    withCsrf: fc.boolean(),
+    signedIn: mostly,
+    withCsrf: mostly,
     query: queryArb,
     accept: fc.constantFrom("text/html", "application/json", "*/*", "text/plain", "garbage"),
     authorization: fc.option(fc.oneof(fc.constantFrom(...(identity.authorizations ?? ["Bearer nope"])), headerText.map((t) => `Bearer ${t}`),
       fc.string({ maxLength: 30 }).map((s) => `Basic ${Buffer.from(s, "latin1").toString("base64")}`), fc.constantFrom("Basic ===", "Basic JUUw", "Digest x")), { freq: 2 }),
     extraHeaders: fc.dictionary(fc.constantFrom("origin", "referer", "x-forwarded-for", "sec-fetch-site", "x-requested-with", "if-none-match", "range", "x-http-method-override"), headerText, { maxKeys: 2 }),
     seed: fc.integer(),
-  }).chain((r) => fc.tuple(fc.constant(r), pathFor(r.route.path, ids), bodyArb(known, r.withCsrf ? identity.csrf : undefined))).map(([r, path, body]) => {
+  }).chain((r) => fc.tuple(fc.constant(r), pathFor(r.route.path, ids, valid), bodyArb(r.route.fields ?? [], r.withCsrf ? identity.csrf : undefined))).map(([r, path, body]) => {
     const method = r.otherMethod ?? r.route.methods[Math.abs(r.seed) % r.route.methods.length] ?? "GET";
     const headers: Record<string, string> = { accept: r.accept, ...r.extraHeaders };
     if (r.signedIn && identity.cookie) headers.cookie = identity.cookie;
@@ -126,6 +187,29 @@ export function requestArb(routes: RouteInfo[], ids: string[], identity: Identit
     if (send) headers["content-type"] = body.type;
     return { method, path: `${path}${r.query}`, headers, ...(send ? { body: Buffer.from(body.data) } : {}) };
   });
+}
+
+/**
+ * The fields each route's forms send, read from the pages of `routes` (GET,
+ * params filled from `valid`, as `cookie`): every <form action> matched to the
+ * route pattern it posts to.
+ */
+export async function withFormFields(baseUrl: string, routes: RouteInfo[], valid: Record<string, string>, cookie?: string): Promise<FuzzRoute[]> {
+  const found = new Map<string, Set<string>>();
+  const patternOf = (action: string) => routes.find((r) => new RegExp(`^${r.path.replace(/[.]/g, "\\.").replace(/:\w+/g, "[^/]+")}$`).test(action))?.path;
+  for (const route of routes.filter((r) => r.methods.includes("GET") && !r.path.includes("*"))) {
+    const path = route.path.replace(/:(\w+)/g, (_m, name: string) => valid[name] ?? "1");
+    const res = await fetch(`${baseUrl}${path}`, { headers: cookie ? { cookie } : {}, redirect: "manual" });
+    const html = await res.text();
+    for (const [, action, inner] of html.matchAll(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/g)) {
+      const pattern = patternOf(new URL(action!.replace(/&amp;/g, "&"), baseUrl).pathname);
+      if (!pattern) continue;
+      const names = found.get(pattern) ?? new Set<string>();
+      for (const [, name] of inner!.matchAll(/name="([^"]+)"/g)) if (name !== "_csrf") names.add(name!);
+      found.set(pattern, names);
+    }
+  }
+  return routes.map((r) => ({ ...r, fields: [...(found.get(r.path) ?? [])] }));
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

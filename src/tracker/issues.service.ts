@@ -10,6 +10,12 @@ import type { ProjectsRepository } from "./projects.repository.ts";
 import { activityFor, discussionFor, type IssueAction, type IssueChange, type Links } from "./issue-activities.ts";
 import { assertWritable } from "./project-access.ts";
 
+// Opening issues in one project queues them on the project row (it numbers
+// them), and Prisma's 5 s default counts that wait: on a busy machine the tenth
+// of ten simultaneous openings was rolled back although nothing was wrong.
+// A longer limit still ends a transaction that is truly stuck.
+const DOMAIN_TRANSACTION = { maxWait: 10_000, timeout: 20_000 };
+
 export interface IssuesDeps {
   db: Database;
   issues: IssuesRepository;
@@ -61,7 +67,7 @@ export function issuesService(deps: IssuesDeps) {
     const result = await deps.db.$transaction((tx) => work(tx, async (activity) => {
       recorded.push(activity);
       await deps.recorder.record(tx, activity);
-    }));
+    }), DOMAIN_TRANSACTION);
     await deps.recorder.committed?.(recorded);
     deps.onRecorded?.();
     return result;

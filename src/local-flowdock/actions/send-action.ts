@@ -35,7 +35,9 @@ export const ACTION_TIMEOUT_MS = 10_000;
 const MESSAGE_LIMIT = 300;
 
 export async function sendAction(action: UpdateAction, agent: Agent, clientSecret: string, now: number, timeoutMs = ACTION_TIMEOUT_MS): Promise<ActionOutcome> {
-  const body = JSON.stringify({
+  const method = action.target.httpMethod.toUpperCase();
+  // A GET carries no body; the token then signs the empty body that is sent.
+  const body = method === "GET" ? "" : JSON.stringify({
     ...action,
     agent: { "@type": "Person", id: String(agent.id), name: agent.name, ...(agent.avatar ? { image: agent.avatar } : {}) },
   });
@@ -47,14 +49,13 @@ export async function sendAction(action: UpdateAction, agent: Agent, clientSecre
     .setExpirationTime(iat + TOKEN_LIFETIME_SECONDS)
     .setJti(crypto.randomUUID())
     .sign(new TextEncoder().encode(clientSecret));
-  const method = action.target.httpMethod.toUpperCase();
 
   let res: Response;
   try {
     res = await fetch(action.target.urlTemplate, {
       method,
-      headers: { "content-type": "application/json", accept: "application/json", "FLOWDOCK-TOKEN": token },
-      body: method === "GET" ? undefined : body,
+      headers: { ...(body ? { "content-type": "application/json" } : {}), accept: "application/json", "FLOWDOCK-TOKEN": token },
+      body: body || undefined,
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -62,7 +63,7 @@ export async function sendAction(action: UpdateAction, agent: Agent, clientSecre
     const timedOut = (err as { name?: string }).name === "TimeoutError";
     return { kind: "failed", message: timedOut ? `did not answer within ${timeoutMs / 1000} seconds` : "could not be reached" };
   }
-  const text = await res.text().catch(() => "");
+  const text = await readSome(res);
   if (res.status >= 200 && res.status < 300) return { kind: "done", message: messageIn(text) ?? "Done." };
   if (res.status === 401) {
     const url = challengeUrl(res.headers.get("www-authenticate"));
@@ -88,6 +89,27 @@ export function challengeUrl(header: string | null): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+// Enough of the answer to find a message in; a huge or endless answer is cut off.
+async function readSome(res: Response, limit = 64 * 1024): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    return "";
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString("utf8");
 }
 
 // The integration's own words, if its JSON answer has any: {message}, {error:

@@ -6,20 +6,42 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startTestFlowdock } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { csrfFrom } from "../support/browser.ts";
-import { connectDemoProject, signedIn } from "../support/tracker.ts";
+import { allMessages, connectDemoProject, signedIn, until } from "../support/tracker.ts";
 import { hashPassword } from "../../src/crypto/password.ts";
+import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
+import { createLogger } from "../../src/observability/logger.ts";
+import type { DeliveryWorker } from "../../src/activity-forwarding/delivery-worker.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
 let fd: LocalFlowdock;
 let app: TestApp;
+let worker: DeliveryWorker | undefined;
 beforeEach(async () => {
   fd = await startTestFlowdock();
   app = await startTestApp(fd.url);
 });
 afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
   await app.close();
   await fd.close();
 });
+
+/**
+ * What reached the flow, read back from Flowdock once `sentinel` (a thread
+ * title opened last) has arrived: events are delivered in order, so whatever
+ * came before it and is missing was not sent.
+ */
+async function arrivedUpTo(sentinel: string): Promise<string[]> {
+  worker ??= createDeliveryWorker(app.config, app.db, createLogger({ level: "silent", name: "w" }), { pollMs: 10 });
+  worker.start();
+  let titles: string[] = [];
+  await until(async () => {
+    titles = (await allMessages(fd.url)).map((m) => `${m.title ?? "comment"}: ${m.thread.title}`);
+    return titles.some((t) => t.endsWith(sentinel));
+  }, 15_000, `“${sentinel}” to arrive`);
+  return titles;
+}
 
 const ALL_KINDS = ["issue.opened", "issue.edited", "issue.assigned", "issue.labelled", "issue.closed", "issue.reopened", "issue.commented"];
 
@@ -38,7 +60,6 @@ async function save(agent: Agent, url: string, integrationId: string, fields: [s
   return agent.post(url).type("form").send(form(page.text, integrationId, fields));
 }
 const ticked = (html: string) => [...html.matchAll(/name="sendKinds" value="([^"]+)" checked/g)].map((m) => m[1]);
-const queued = async () => (await app.db.outboxMessage.findMany({ orderBy: { id: "asc" } })).map((r) => JSON.parse(r.payload).title ?? "comment");
 
 async function person(email: string, name: string, role?: "owner" | "member") {
   const project = await app.db.project.findFirstOrThrow({ where: { name: "Website" } });
@@ -121,7 +142,8 @@ describe("settings, each effective from the next event", () => {
     const bug = await demo.open({ title: "A bug", labels: "bug" });
     await demo.comment(bug, "not sent: comments are off");
     await demo.open({ title: "Not a bug", labels: "question" });
-    expect(await queued()).toEqual(["opened the issue"]);
+    await demo.open({ title: "Urgent", labels: "urgent" });
+    expect(await arrivedUpTo("Urgent")).toEqual(["opened the issue: #1 A bug", "opened the issue: #3 Urgent"]);
 
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${integration.id}`);
     expect(page.text).toContain("every change and comment except: comments, only for issues labelled bug or urgent");
@@ -154,10 +176,13 @@ describe("settings, each effective from the next event", () => {
 
     expect((await save(demo.agent, configureUrl, integration.id, [["sendNothing", "yes"]])).status).toBe(303);
     await demo.open({ title: "Nobody hears this" });
-    expect(await queued()).toEqual([]);
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${integration.id}`);
     expect(page.text).toContain("nothing: the flow receives nothing from this project");
     expect(page.text).not.toContain("everything except");
+    // Everything on again: the next issue arrives, the one before it never does.
+    expect((await save(demo.agent, configureUrl, integration.id, ALL_KINDS.map((k): [string, string] => ["sendKinds", k]))).status).toBe(303);
+    await demo.open({ title: "Heard again" });
+    expect(await arrivedUpTo("Heard again")).toEqual(["opened the issue: #2 Heard again"]);
   });
 });
 
@@ -176,8 +201,7 @@ describe("moving the integration to another project", () => {
     await demo.open({ title: "Website issue" });
     const docsPage = await demo.agent.get(`/projects/${docs.id}/issues/new`);
     await demo.agent.post(`/projects/${docs.id}/issues`).type("form").send({ _csrf: csrfFrom(docsPage.text), title: "Docs issue" }).expect(303);
-    const rows = await app.db.outboxMessage.findMany();
-    expect(rows.map((r) => JSON.parse(r.payload).thread.title)).toEqual(["#1 Docs issue"]);
+    expect(await arrivedUpTo("Docs issue")).toEqual(["opened the issue: #1 Docs issue"]);
     expect((await app.db.auditEntry.findMany({ where: { action: { startsWith: "integration.moved" } }, orderBy: { id: "asc" } })).map((a) => [a.projectId, a.action, a.detail]))
       .toEqual([[demo.project.id, "integration.moved_out", "to Docs"], [docs.id, "integration.moved_in", "from Website"]]);
   });

@@ -89,8 +89,9 @@ describe("error_message on the source", () => {
 
     // The project is read-only now; an event still arriving (say, from an import) is counted, not queued.
     await app.db.$transaction((tx) => outboxRepository(app.db, databaseKind(app.config.databaseUrl)).recorder.record(tx, { projectId: demo.project.id, kind: "issue.commented", threadKey: "issue:x", event: "discussion", body: "while archived", author: { name: "Importer" }, thread: { title: "Imported" } }));
+    // Counted where activities become deliveries (when recorded, or when the worker fans them out).
+    await until(async () => (await app.db.integration.findUniqueOrThrow({ where: { id: c.integration.id } })).skippedWhileSuspended === 1, 10_000, "the skip to be counted");
     expect(await app.db.outboxMessage.count()).toBe(1);
-    expect((await app.db.integration.findUniqueOrThrow({ where: { id: c.integration.id } })).skippedWhileSuspended).toBe(1);
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${c.integration.id}`);
     expect(page.text).toContain("Posting is suspended");
     expect(page.text).toContain("1 update");

@@ -60,7 +60,13 @@ function suspensionCause(
 export function wants(recipient: Pick<Recipient, "mutedKinds" | "labelFilter">, activity: Pick<Activity, "kind" | "labels">): boolean {
   if (recipient.mutedKinds.includes(activity.kind)) return false;
   if (recipient.labelFilter.length === 0) return true;
-  return (activity.labels ?? []).some((label) => recipient.labelFilter.includes(label));
+  // People type labels as they remember them: "Bug" in the filter is the label "bug".
+  const wanted = new Set(recipient.labelFilter.map(labelKey));
+  return (activity.labels ?? []).some((label) => wanted.has(labelKey(label)));
+}
+
+function labelKey(label: string): string {
+  return label.trim().toLocaleLowerCase("en");
 }
 
 export interface Suspension {

@@ -124,7 +124,7 @@ describe("thousands of generated requests", () => {
     const flowdock = createLocalFlowdockApp(fd.ctx, { reset: async () => {}, advanceClock: () => {}, checkReady: () => {} });
     // The control API (tests and demos only) can inject 5xx on purpose and wipe everything: here it is only
     // sent what it must refuse (another site's Origin), so every control request must be a 4xx that changes nothing.
-    const valid = { organization: "acme", flow: "main", id: String(source.id), target: "messages" };
+    const valid = { organization: "acme", flow: "main", id: String(source.id), target: "messages", index: "0" };
     const routes = await withFormFields(fd.url, [...listRoutes(flowdock), { path: "/assets/flowdock.css", methods: ["GET"] }, { path: "/no/such/page", methods: ["GET", "POST"] }], valid, alice.cookie);
     const identity: Identity = {
       ...alice,

@@ -139,6 +139,25 @@ describe("error_message on the source", () => {
     await c.errorIs((m) => m === null, "the error to clear");
   });
 
+  it("when the connector leaves the project themselves, the flow is told; when a disabled connector is enabled again, the error clears without a take-over", async () => {
+    const c = await connected();
+    await connectedBySam(c);
+    startWorker();
+    const sam = await signIn(app, SAM);
+    expect((await sam.post(`/projects/${c.integration.projectId}/leave`)).status).toBe(303);
+    await c.errorIs((m) => m?.includes("Sam Member, who connected it, is no longer a member") ?? false, "the error after leaving");
+
+    // Back in the project, then disabled and enabled again by the site administrator.
+    await app.db.membership.create({ data: { userId: await userId(app, SAM.email), projectId: c.integration.projectId, role: "member" } });
+    await c.errorIs((m) => m === null, "the error to clear once Sam is back");
+    const admin = await signIn(app, ADMIN);
+    expect((await admin.post(`/admin/accounts/${await userId(app, SAM.email)}/disable`)).status).toBe(303);
+    await c.errorIs((m) => m?.includes("was disabled") ?? false, "the error after disabling");
+    expect((await admin.post(`/admin/accounts/${await userId(app, SAM.email)}/enable`)).status).toBe(303);
+    await c.errorIs((m) => m === null, "the error to clear once enabled");
+    expect((await c.audit()).filter((a) => a === "suspended" || a === "resumed")).toEqual(["suspended", "resumed", "suspended", "resumed"]);
+  });
+
   it("when the connector deletes their account, the error says so; a member taking it over clears it", async () => {
     const c = await connected();
     await connectedBySam(c);

@@ -20,6 +20,7 @@ import { signInRoutes } from "./pages/sign-in.routes.ts";
 import { flowPagesRoutes } from "./pages/flow-pages.routes.ts";
 import { developerApplicationsRoutes } from "./pages/developer-applications.routes.ts";
 import { threadActionsRoutes } from "./pages/thread-actions.routes.ts";
+import { chatRoutes } from "./pages/chat.routes.ts";
 
 export interface LocalFlowdockActions {
   reset: () => Promise<void>;
@@ -77,7 +78,7 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   // What a browser's forms can send, as on the app's pages: text in valid Unicode, else a 400.
   app.use(PAGE_PATHS, textInputOnly);
   app.use(loadCurrentUser(ctx.store));
-  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx));
+  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), chatRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx));
 
   app.use((_req, res) => {
     res.status(404).render("error", { title: "Not found", message: "There is nothing at this address." });

@@ -1,11 +1,11 @@
-// What a Flowdock user sees of a flow: the list of their flows, the team inbox,
-// and Inbox Settings (sources, errors, Configure, Remove, add integration).
+// What a Flowdock user sees of a flow: the list of their flows, the team inbox
+// with the chat beside it (chat.routes.ts takes what people write), and Inbox Settings (sources, errors, Configure, Remove, add integration).
 import { Router, type Response } from "express";
 import type { SimulatorContext } from "../context.ts";
 import { csrf } from "./web-session.ts";
 import { currentUser, requireUser } from "./current-user.ts";
 import { renderMessage, renderTitle } from "./sanitize.ts";
-import { threadJson, messageJson } from "../api/serializers.ts";
+import { flowPageModel } from "./flow-view.ts";
 import { params } from "../api/input.ts";
 
 export function flowPagesRoutes(ctx: SimulatorContext): Router {
@@ -30,14 +30,10 @@ export function flowPagesRoutes(ctx: SimulatorContext): Router {
   router.get("/app/:organization/:flow", (req, res) => {
     const flow = flowFor(res, params(req).organization, params(req).flow);
     if (!flow) return notFoundPage(res);
-    const threads = store.inbox.threads(flow.id, 50).map((t) => ({
-      ...threadJson(ctx.baseUrl(), store, t),
-      messages: store.inbox.threadMessages(t.id).map(messageJson),
-    }));
     // What came of the last action pressed here, shown once on its thread.
     const actionOutcome = req.session.actionOutcome ?? null;
     delete req.session.actionOutcome;
-    res.render("inbox", { title: `${flow.name} · Team inbox`, flow, threads, renderTitle, renderMessage, actionOutcome });
+    res.render("inbox", { title: `${flow.name} · Team inbox`, ...flowPageModel(ctx, req, flow), renderTitle, renderMessage, actionOutcome, chatError: null, chatDraft: "" });
   });
 
   router.get("/app/:organization/:flow/settings", (req, res) => {

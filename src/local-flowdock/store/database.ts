@@ -93,6 +93,16 @@ const MIGRATIONS = [
   `
   ALTER TABLE authorization_codes ADD COLUMN code_challenge TEXT;
   `,
+  // People in a flow: chat messages, replies and comments carry who wrote them,
+  // and a chat message starts a thread of its own ('chat'), which the team inbox
+  // leaves out. The partial indexes let the pages page through a flow's inbox
+  // and chat by keyset without reading every thread or message.
+  `
+  ALTER TABLE messages ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
+  ALTER TABLE threads ADD COLUMN origin TEXT NOT NULL DEFAULT 'inbox';
+  CREATE INDEX threads_inbox ON threads(flow_id, updated_seq) WHERE origin = 'inbox';
+  CREATE INDEX messages_chat ON messages(flow_id, id) WHERE event IN ('message', 'status', 'comment');
+  `,
 ];
 
 export function openDatabase(file: string): SqliteDatabase {

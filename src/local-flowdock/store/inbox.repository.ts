@@ -14,12 +14,16 @@ export interface ThreadRow {
   id: string; flow_id: string; source_id: number | null; external_thread_id: string | null; title: string;
   body: string | null; external_url: string | null; status: string | null; fields: string | null; actions: string | null;
   created_at: string; updated_at: string; updated_seq: number;
+  /** 'inbox' for integration threads, 'chat' for a thread a person's chat message started. */
+  origin: string;
 }
 
 export interface MessageRow {
   id: number; flow_id: string; thread_id: string; source_id: number | null; event: string; title: string | null;
   body: string | null; author: string | null; tags: string; uuid: string | null; external_thread_id: string | null;
   thread: string | null; sent: number;
+  /** The person who wrote it (chat, replies, comments); null for integration posts. */
+  user_id: number | null;
 }
 
 export interface NewMessage {
@@ -27,6 +31,16 @@ export interface NewMessage {
   author: unknown; tags: string[]; uuid?: string | undefined;
   externalThreadId?: string | undefined; threadId?: string | undefined; thread?: ThreadState | undefined;
 }
+
+/** What a person writes in a flow: a chat message, a reply in a thread (message with threadId), a comment. */
+export interface NewUserMessage {
+  flowId: string; userId: number; author: { name: string; nick?: string; avatar?: string | null };
+  event: "message" | "comment" | "status"; content: string; threadId?: string | undefined;
+  tags?: string[] | undefined; uuid?: string | undefined;
+}
+
+// A chat thread's title is its first message, as Flowdock's threads did; long ones are cut.
+const CHAT_TITLE_LENGTH = 200;
 
 export type PostOutcome =
   | { kind: "stored"; message: MessageRow; duplicate: boolean }
@@ -71,8 +85,36 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
     return { kind: "stored", message: messageById.get(Number(id))!, duplicate: false };
   });
 
+  const postAsUser = db.transaction((m: NewUserMessage): PostOutcome => {
+    if (m.uuid) {
+      const repeat = messageByUuid.get(m.flowId, m.uuid);
+      if (repeat) return { kind: "stored", message: repeat, duplicate: true };
+    }
+    const at = new Date(now()).toISOString();
+    let thread: ThreadRow | undefined;
+    if (m.threadId) {
+      thread = threadById.get(m.threadId);
+      if (!thread || thread.flow_id !== m.flowId) return { kind: "unknown_thread" };
+      db.prepare("UPDATE threads SET updated_at = ?, updated_seq = ? WHERE id = ?").run(at, ++seq, thread.id);
+    } else if (m.event === "comment") {
+      return { kind: "thread_required" };
+    } else {
+      const id = randomToken(12);
+      db.prepare(`INSERT INTO threads (id, flow_id, title, created_at, updated_at, updated_seq, origin) VALUES (?, ?, ?, ?, ?, ?, 'chat')`)
+        .run(id, m.flowId, m.content.slice(0, CHAT_TITLE_LENGTH), at, at, ++seq);
+      thread = threadById.get(id)!;
+    }
+    const id = db.prepare(`
+      INSERT INTO messages (flow_id, thread_id, event, body, author, tags, uuid, sent, user_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      m.flowId, thread.id, m.event, m.content, JSON.stringify(m.author), JSON.stringify(m.tags ?? []), m.uuid ?? null, now(), m.userId).lastInsertRowid;
+    return { kind: "stored", message: messageById.get(Number(id))!, duplicate: false };
+  });
+
   return {
     post: (m: NewMessage) => post.immediate(m),
+    /** A person's chat message, reply (with threadId) or comment (threadId required); same uuid rule as post. */
+    postAsUser: (m: NewUserMessage) => postAsUser.immediate(m),
     /** As the hosted API: with since_id the next `limit` after it, else the latest `limit`; oldest first either way. */
     messages(flowId: string, options: { sinceId?: number | undefined; limit: number }): MessageRow[] {
       if (options.sinceId !== undefined) {

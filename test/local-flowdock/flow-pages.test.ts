@@ -150,6 +150,9 @@ describe("the chat beside the team inbox", () => {
     expect(threadTitles(after)).toEqual([1, 2]);
     expect(after).toContain("Fixed in staging");
     expect(after).toContain("Comment on: Issue number 1");
+    const comment = fd.store.flowPages.threadMessages(thread.id, { limit: 1 }).items[0]!;
+    const first = fd.store.flowPages.threadMessages(thread.id, { after: 0, limit: 1 }).items[0]!;
+    expect([comment.event, comment.user_id, JSON.parse(comment.tags)]).toEqual(["comment", fd.store.directory.userByEmail("alice@example.com")!.id, [`influx:${first.id}`]]);
   });
 
   it("when the message is empty or too long, the page says so, keeps what was typed and stores nothing", async () => {

@@ -76,7 +76,7 @@ export function chatRoutes(ctx: SimulatorContext): Router {
       res.status(400).render("thread", { title: `${thread.title} · ${flow.name}`, ...threadPageModel(ctx, req, flow, thread), renderTitle, renderMessage, replyError: error, replyDraft: content });
       return;
     }
-    store.inbox.postAsUser({ flowId: flow.id, ...author(res), event: thread.origin === "chat" ? "message" : "comment", content, threadId: thread.id });
+    store.inbox.postAsUser({ flowId: flow.id, ...author(res), event: thread.app === "chat" ? "message" : "comment", content, threadId: thread.id });
     res.redirect(303, `${flowPath(flow)}/threads/${thread.id}#reply`);
   });
 

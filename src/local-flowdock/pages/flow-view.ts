@@ -50,8 +50,8 @@ function chatModel(ctx: SimulatorContext, flow: FlowWithOrganization, before: nu
   const messages = page.items.map((m) => {
     const thread = threads.get(m.thread_id);
     // A reply or comment names the thread it belongs to; a message that started its own thread doesn't.
-    const inThread = thread && !(thread.origin === "chat" && isFirstMessage(ctx, thread, m.id)) ? thread : null;
-    return { ...messageJson(m), inThread: inThread && { id: inThread.id, title: inThread.title, origin: inThread.origin } };
+    const inThread = thread && !(thread.app === "chat" && isFirstMessage(ctx, thread, m.id)) ? thread : null;
+    return { ...messageJson(m), inThread: inThread && { id: inThread.id, title: inThread.title, app: inThread.app } };
   });
   return { messages, older: page.older, newer: page.newer };
 }
@@ -65,7 +65,7 @@ export function threadPageModel(ctx: SimulatorContext, req: Request, flow: FlowW
   const page = ctx.store.flowPages.threadMessages(thread.id, { before: cursor(q.before), after: cursor(q.after), limit: MESSAGES_PER_PAGE });
   return {
     flow, base: flowPath(flow), streamUrl: streamPath(flow),
-    thread: { ...threadJson(ctx.baseUrl(), ctx.store, thread), origin: thread.origin },
+    thread: { ...threadJson(ctx.baseUrl(), ctx.store, thread), app: thread.app },
     messages: page.items.map(messageJson), older: page.older, newer: page.newer, atNewest: page.newer === null,
   };
 }

@@ -13,9 +13,12 @@
   var notice = document.getElementById("live-notice");
   // Presence and typing notices change nothing on these pages.
   var IGNORED = { "activity.user": true, "user-edit": true };
+  // Edits and deletions change messages already shown, so lists are redrawn, not appended to.
+  var REDRAW = { "message-edit": true, "message-delete": true, "tag-change": true };
   var timer = null;
   var busy = false;
   var again = false;
+  var redraw = false;
 
   function scrollChatToEnd() {
     var log = document.getElementById("chat-log");
@@ -42,6 +45,8 @@
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
+    var whole = redraw;
+    redraw = false;
     fetch(location.pathname + location.search, { credentials: "same-origin", headers: { accept: "text/html" } })
       .then(function (res) { return res.ok ? res.text() : null; })
       .then(function (html) {
@@ -50,7 +55,7 @@
         document.querySelectorAll("[data-live-region]").forEach(function (region) {
           var fresh = doc.getElementById(region.id);
           if (!fresh) return;
-          if (region.getAttribute("data-live-region") === "append") appendNew(region, fresh);
+          if (region.getAttribute("data-live-region") === "append" && !whole) appendNew(region, fresh);
           else replace(region, fresh);
         });
       })
@@ -70,6 +75,7 @@
       if (notice) notice.hidden = false;
       return;
     }
+    if (REDRAW[message.event]) redraw = true;
     // Several events at once (a busy integration) make one fetch.
     clearTimeout(timer);
     timer = setTimeout(refresh, 100);

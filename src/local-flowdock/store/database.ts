@@ -99,8 +99,8 @@ const MIGRATIONS = [
   // and chat by keyset without reading every thread or message.
   `
   ALTER TABLE messages ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
-  ALTER TABLE threads ADD COLUMN origin TEXT NOT NULL DEFAULT 'inbox';
-  CREATE INDEX threads_inbox ON threads(flow_id, updated_seq) WHERE origin = 'inbox';
+  ALTER TABLE threads ADD COLUMN app TEXT NOT NULL DEFAULT 'influx';
+  CREATE INDEX threads_inbox ON threads(flow_id, updated_seq) WHERE app = 'influx';
   CREATE INDEX messages_chat ON messages(flow_id, id) WHERE event IN ('message', 'status', 'comment');
   `,
 ];

@@ -51,7 +51,7 @@ export function flowPagesRepository(db: SqliteDatabase) {
     };
   }
 
-  const inboxThreads = pager<ThreadRow>("threads", "flow_id = ? AND origin = 'inbox'", "updated_seq");
+  const inboxThreads = pager<ThreadRow>("threads", "flow_id = ? AND app = 'influx'", "updated_seq");
   const threadMessages = pager<MessageRow>("messages", "thread_id = ?", "id");
   const chatMessages = pager<MessageRow>("messages", `flow_id = ? AND ${CHAT_EVENTS}`, "id");
 

@@ -14,8 +14,8 @@ export interface ThreadRow {
   id: string; flow_id: string; source_id: number | null; external_thread_id: string | null; title: string;
   body: string | null; external_url: string | null; status: string | null; fields: string | null; actions: string | null;
   created_at: string; updated_at: string; updated_seq: number;
-  /** 'inbox' for integration threads, 'chat' for a thread a person's chat message started. */
-  origin: string;
+  /** 'influx' for team inbox threads, 'chat' for a thread a person's chat message started (threads.md's application filter). */
+  app: string;
 }
 
 export interface MessageRow {
@@ -53,6 +53,7 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
     "SELECT * FROM threads WHERE flow_id = ? AND source_id = ? AND external_thread_id = ?");
   const messageByUuid = db.prepare<[string, string], MessageRow>("SELECT * FROM messages WHERE flow_id = ? AND uuid = ?");
   const messageById = db.prepare<[number], MessageRow>("SELECT * FROM messages WHERE id = ?");
+  const firstInThread = db.prepare<[string], { id: number }>("SELECT id FROM messages WHERE thread_id = ? ORDER BY id LIMIT 1");
   let seq = (db.prepare<[], { s: number | null }>("SELECT MAX(updated_seq) AS s FROM threads").get()?.s ?? 0);
 
   function applyThreadState(thread: ThreadRow, state: ThreadState, at: string) {
@@ -100,14 +101,17 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
       return { kind: "thread_required" };
     } else {
       const id = randomToken(12);
-      db.prepare(`INSERT INTO threads (id, flow_id, title, created_at, updated_at, updated_seq, origin) VALUES (?, ?, ?, ?, ?, ?, 'chat')`)
+      db.prepare(`INSERT INTO threads (id, flow_id, title, created_at, updated_at, updated_seq, app) VALUES (?, ?, ?, ?, ?, ?, 'chat')`)
         .run(id, m.flowId, m.content.slice(0, CHAT_TITLE_LENGTH), at, at, ++seq);
       thread = threadById.get(id)!;
     }
+    // tags.md: a comment carries `influx:<id>` of the item it comments on, here the thread's first message.
+    const first = m.event === "comment" ? firstInThread.get(thread.id) : undefined;
+    const tags = [...new Set([...(m.tags ?? []), ...(first ? [`influx:${first.id}`] : [])])];
     const id = db.prepare(`
       INSERT INTO messages (flow_id, thread_id, event, body, author, tags, uuid, sent, user_id)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      m.flowId, thread.id, m.event, m.content, JSON.stringify(m.author), JSON.stringify(m.tags ?? []), m.uuid ?? null, now(), m.userId).lastInsertRowid;
+      m.flowId, thread.id, m.event, m.content, JSON.stringify(m.author), JSON.stringify(tags), m.uuid ?? null, now(), m.userId).lastInsertRowid;
     return { kind: "stored", message: messageById.get(Number(id))!, duplicate: false };
   });
 

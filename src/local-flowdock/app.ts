@@ -21,6 +21,7 @@ import { flowPagesRoutes } from "./pages/flow-pages.routes.ts";
 import { developerApplicationsRoutes } from "./pages/developer-applications.routes.ts";
 import { threadActionsRoutes } from "./pages/thread-actions.routes.ts";
 import { chatRoutes } from "./pages/chat.routes.ts";
+import { pageSessionForStreams } from "./pages/stream-session.ts";
 
 export interface LocalFlowdockActions {
   reset: () => Promise<void>;
@@ -64,7 +65,10 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   if (ctx.options.controlApi) app.use("/_simulator", controlRoutes(ctx, actions));
 
   // REST API and the token endpoint: JSON, Bearer or client credentials, no cookies.
+  const pageSession = webSession(ctx.store.db, ctx.options.sessionSecret, ctx.baseUrl().startsWith("https:"));
   app.post("/oauth/token", ctx.faults.middleware("token"));
+  // The flow pages' live script streams as the signed-in person (pages/stream-session.ts).
+  app.get(["/flows", "/flows/:organization/:flow"], pageSessionForStreams(ctx, pageSession));
   app.use(API_PATHS, ctx.faults.middleware("api"));
   const api = express.Router();
   api.use(tokenRoutes(ctx), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx));
@@ -74,7 +78,7 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   app.use([...API_PATHS, "/messages"], (_req, res) => { res.status(404).json({ message: "not found" }); });
 
   // Pages: cookie sessions with CSRF protection.
-  app.use(webSession(ctx.store.db, ctx.options.sessionSecret, ctx.baseUrl().startsWith("https:")));
+  app.use(pageSession);
   // What a browser's forms can send, as on the app's pages: text in valid Unicode, else a 400.
   app.use(PAGE_PATHS, textInputOnly);
   app.use(loadCurrentUser(ctx.store));

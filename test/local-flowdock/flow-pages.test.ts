@@ -18,6 +18,12 @@ async function signedIn(email = "alice@example.com") {
   return agent;
 }
 
+/** The session cookie an agent holds, for requests made with fetch (which can stop reading a stream). */
+function cookieOf(agent: Awaited<ReturnType<typeof signedIn>>): string {
+  const { jar } = agent as unknown as { jar: { getCookies: (o: object) => { toValueString: () => string }[] } };
+  return jar.getCookies({ domain: new URL(fd.url).hostname, path: "/", secure: false, script: false }).map((c) => c.toValueString()).join("; ");
+}
+
 /** Seeds through the store (one transaction), as thousands of HTTP posts would take minutes. */
 function seedThreads(sourceId: number, count: number, messagesEach = 1) {
   const flowId = fd.store.directory.flowByPath("acme", "main")!.id;
@@ -211,5 +217,29 @@ describe("live updates", () => {
     const script = await request(fd.url).get("/assets/flow-live.js").expect(200);
     expect(script.headers["content-type"]).toMatch(/javascript/);
     expect(script.text).toContain("EventSource");
+  });
+
+  it("the page's event stream is opened as the signed-in person, by the session alone; without it, or with other credentials that fail, it is refused", async () => {
+    const alice = await signedIn();
+    await alice.get("/app/acme/main").expect(200);
+    const cookie = cookieOf(alice);
+    // Only the status and headers are read: once the stream is on, the body never ends.
+    const status = async (path: string, headers: Record<string, string> = {}) => {
+      const abort = new AbortController();
+      const res = await fetch(`${fd.url}${path}`, { headers, signal: abort.signal });
+      abort.abort();
+      return res.status;
+    };
+    expect(await status("/flows/acme/main?accept=text/event-stream", { cookie })).toBe(200);
+    expect(await status("/flows/acme/main", { cookie, accept: "text/event-stream" })).toBe(200);
+    expect(await status("/flows/acme/main?accept=text/event-stream")).toBe(401);
+    expect(await status("/flows/acme/main?accept=text/event-stream", { cookie, authorization: "Bearer not-a-token" })).toBe(401);
+    // A session is for event streams only: the REST API still wants its own credentials.
+    expect(await status("/flows/acme/main", { cookie, accept: "application/json" })).toBe(401);
+    expect(await status("/flows/acme/main/messages", { cookie, accept: "text/event-stream" })).toBe(401);
+    const bob = await signedIn("bob@example.com");
+    await bob.get("/app").expect(200);
+    const bobsCookie = cookieOf(bob);
+    expect(await status("/flows/acme/support?accept=text/event-stream", { cookie: bobsCookie })).toBe(404);
   });
 });

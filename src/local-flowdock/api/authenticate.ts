@@ -27,6 +27,8 @@ function unauthorized(message: string, error = "invalid_token") {
 
 export function authenticate(store: Store, now: () => number, acceptedScopes: string[]): RequestHandler {
   return (req, res, next) => {
+    // Already known: the signed-in person asking for an event stream (pages/stream-session.ts).
+    if (res.locals.caller) return next();
     const token = bearerToken(req);
     if (!token) throw new ApiError(401, "Authentication required", undefined, { "WWW-Authenticate": 'Bearer realm="Flowdock"' });
     const row = store.grants.accessToken(token);

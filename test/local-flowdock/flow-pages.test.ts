@@ -161,6 +161,20 @@ describe("the chat beside the team inbox", () => {
     expect([comment.event, comment.user_id, JSON.parse(comment.tags)]).toEqual(["comment", fd.store.directory.userByEmail("alice@example.com")!.id, [`influx:${first.id}`]]);
   });
 
+  it("when the chat has 60 messages, the page shows the latest 50 oldest first, and Earlier messages shows the 10 before them", async () => {
+    const flowId = fd.store.directory.flowByPath("acme", "main")!.id;
+    const alice = fd.store.directory.userByEmail("alice@example.com")!;
+    for (let i = 1; i <= 60; i++) fd.store.inbox.postAsUser({ flowId, userId: alice.id, author: { name: alice.name }, event: "message", content: `note ${i}.` });
+    const agent = await signedIn();
+    const said = (html: string) => [...html.matchAll(/note (\d+)\./g)].map((m) => Number(m[1]));
+    const page = await agent.get("/app/acme/main").expect(200);
+    expect(said(page.text)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
+    const earlier = await agent.get(linkTo(page.text, "Earlier messages")!).expect(200);
+    expect(said(earlier.text)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(linkTo(earlier.text, "Earlier messages")).toBeUndefined();
+    expect(linkTo(earlier.text, "Latest messages")).toBe("/app/acme/main#chat");
+  });
+
   it("when the message is empty or too long, the page says so, keeps what was typed and stores nothing", async () => {
     const alice = await signedIn();
     const page = await alice.get("/app/acme/main");

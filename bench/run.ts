@@ -101,7 +101,7 @@ async function drain(app: BenchApp, onStart?: () => Promise<void>): Promise<numb
 async function throughput(fd: Flowdock, dir: string) {
   const app = await startApp(dir, "throughput", fd);
   const events = await queueEvents(app, Math.round(200 * scale), 10);
-  const payloads = (await app.db.outboxMessage.findMany({ orderBy: { id: "asc" }, select: { payload: true } })).map((r) => r.payload);
+  const payloads = (await app.db.outboxEvent.findMany({ orderBy: { id: "asc" }, select: { payload: true } })).map((r) => r.payload);
 
   // Raw: the same payloads, keep-alive POSTs, same concurrency, no outbox.
   const raw = await newSource(fd, "raw");

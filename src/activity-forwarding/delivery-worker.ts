@@ -5,6 +5,8 @@
 //   2xx → sent · 5xx/timeout/network → backoff, then dead after the cap
 //   429 → wait Retry-After · 410 → the source is gone: delete the integration
 //   401 → the token is dead: mark the integration broken · 400 → dead at once
+// Claims and acknowledgements go to the database in batches (one query for
+// several rows), which is most of what keeps the CPU per event low.
 import crypto from "node:crypto";
 import type { Logger } from "../observability/logger.ts";
 import type { FlowdockClient } from "../flowdock-client/flowdock-client.ts";
@@ -13,6 +15,10 @@ import type { IntegrationsRepository } from "../sources/integrations.repository.
 import type { ClaimedMessage, OutboxRepository } from "./outbox.repository.ts";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.ts";
 import { SourceErrorReporter, type DeliveryTarget } from "./source-error-reporter.ts";
+import { AckBatcher } from "./ack-batcher.ts";
+import { DatabaseHealth } from "./database-health.ts";
+
+export type DeliveryOutcome = "sent" | "retry" | "dead" | "gone" | "unauthorized" | "rate_limited";
 
 export interface DeliveryWorkerOptions {
   outbox: OutboxRepository;
@@ -20,38 +26,57 @@ export interface DeliveryWorkerOptions {
   flowdock: FlowdockClient;
   logger: Logger;
   concurrency?: number;
-  /** How long a claimed row stays ours; must outlast one Flowdock request. */
+  /**
+   * How long a claimed row stays ours without news from us: renewed every
+   * third of it while its post is in flight, so it is also how long a crashed
+   * worker's rows wait before another worker takes them over.
+   */
   leaseMs?: number;
   /** How often an idle worker looks for new rows. */
   pollMs?: number;
   retry?: RetryPolicy;
+  /** Waits between tries while the database can't be reached: doubling from the first to the last. */
+  databaseRetry?: { firstMs: number; maxMs: number };
+  /** Called once per delivery attempt with what came of it (e.g. for metrics). */
+  onOutcome?: (o: { outcome: DeliveryOutcome; queuedAt: Date; integrationId: string }) => void;
 }
 
 export class DeliveryWorker {
   readonly id = `worker-${crypto.randomUUID()}`;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Map<Promise<void>, number>();
   // Delivery targets (decrypted flow token, reported error), briefly, so a busy
   // thread doesn't read and decrypt one per message.
   private readonly targets = new Map<string, { target: DeliveryTarget; until: number }>();
   private readonly reporter: SourceErrorReporter;
+  private readonly acks: AckBatcher;
+  private readonly health: DatabaseHealth;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger">>;
+  private renewal: NodeJS.Timeout | undefined;
+  // Fan-out runs when told there is something new, on each poll, and again at once while batches come back full.
+  private fanOutWanted = true;
+  private lastFanOut = 0;
+  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "onOutcome">>;
 
   constructor(private readonly deps: DeliveryWorkerOptions) {
     this.reporter = new SourceErrorReporter(deps);
     this.o = {
       concurrency: deps.concurrency ?? 8,
-      leaseMs: deps.leaseMs ?? 60_000,
+      leaseMs: deps.leaseMs ?? 10_000,
       pollMs: deps.pollMs ?? 100,
       retry: deps.retry ?? DEFAULT_RETRY_POLICY,
+      databaseRetry: deps.databaseRetry ?? { firstMs: 200, maxMs: 10_000 },
     };
+    this.health = new DatabaseHealth(deps.logger, this.o.databaseRetry);
+    this.acks = new AckBatcher((ids) => deps.outbox.acknowledge(ids, this.id));
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.renewal = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.renewal.unref();
     this.loop = this.run().catch((err: unknown) => {
       this.deps.logger.fatal({ err }, "delivery worker stopped unexpectedly");
       this.running = false;
@@ -63,46 +88,59 @@ export class DeliveryWorker {
     this.running = false;
     this.wake?.();
     await this.loop;
-    await Promise.allSettled([...this.inFlight]);
+    await Promise.allSettled([...this.inFlight.keys()]);
+    clearInterval(this.renewal);
   }
 
   /** Look for work now rather than at the next poll (e.g. right after an event was recorded). */
   nudge(): void {
+    this.fanOutWanted = true;
     this.wake?.();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
+      if (!this.health.reachable) await this.pause(this.health.nextWaitMs());
+      if (!this.running) break;
+      if (this.fanOutWanted || Date.now() - this.lastFanOut >= this.o.pollMs) await this.fanOut();
       const free = this.o.concurrency - this.inFlight.size;
       // Claim in batches (one query for several rows) unless nothing is under way.
       const worthClaiming = free > 0 && (free >= Math.ceil(this.o.concurrency / 2) || this.inFlight.size === 0);
-      const claimed = worthClaiming ? await this.claimSafely(free) : [];
-      for (const row of claimed) this.track(this.deliver(row));
-      if (claimed.length === 0 || !worthClaiming || this.inFlight.size >= this.o.concurrency) await this.idle();
+      const claimed = worthClaiming && this.health.reachable ? await this.claim(free) : [];
+      for (const row of claimed) this.track(row.id, this.deliver(row));
+      if (!this.fanOutWanted && (claimed.length === 0 || !worthClaiming || this.inFlight.size >= this.o.concurrency)) await this.pause(this.o.pollMs);
     }
   }
 
-  private async claimSafely(limit: number): Promise<ClaimedMessage[]> {
-    try {
-      return await this.deps.outbox.claim(this.id, limit, this.o.leaseMs);
-    } catch (err) {
-      this.deps.logger.error({ err }, "claiming outbox rows failed; retrying shortly");
-      return [];
-    }
+  private async fanOut(): Promise<void> {
+    this.fanOutWanted = false;
+    this.lastFanOut = Date.now();
+    const taken = await this.health.watch(() => this.deps.outbox.fanOut());
+    // A full batch likely left more behind: go on at once.
+    if (taken !== undefined && taken > 0) this.fanOutWanted = true;
   }
 
-  private track(delivery: Promise<void>): void {
-    this.inFlight.add(delivery);
+  private async claim(limit: number): Promise<ClaimedMessage[]> {
+    return (await this.health.watch(() => this.deps.outbox.claim(this.id, limit, this.o.leaseMs))) ?? [];
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    await this.health.watch(() => this.deps.outbox.renew([...this.inFlight.values()], this.id, this.o.leaseMs));
+  }
+
+  private track(id: number, delivery: Promise<void>): void {
+    this.inFlight.set(delivery, id);
     void delivery.finally(() => {
       this.inFlight.delete(delivery);
       this.wake?.();
     });
   }
 
-  // Until a delivery finishes, a nudge arrives, or the poll interval passes.
-  private idle(): Promise<void> {
+  // Until a delivery finishes, a nudge arrives, or `ms` pass.
+  private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.o.pollMs);
+      const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         resolve();
@@ -111,18 +149,26 @@ export class DeliveryWorker {
     });
   }
 
+  private outcome(row: ClaimedMessage, outcome: DeliveryOutcome): void {
+    this.deps.onOutcome?.({ outcome, queuedAt: row.queuedAt, integrationId: row.integrationId });
+  }
+
   private async deliver(row: ClaimedMessage): Promise<void> {
-    const log = this.deps.logger.child({ outboxId: row.id, integrationId: row.integrationId, thread: row.threadKey });
     let target: DeliveryTarget | null = null;
     try {
       target = await this.target(row.integrationId);
       if (target === null) return; // the integration was deleted meanwhile; its rows went with it
-      await this.deps.flowdock.postMessage(target.flowToken, row.message);
-      await this.deps.outbox.markSent(row.id, this.id);
-      await this.reporter.deliverySucceeded(row.integrationId, target);
+      await this.deps.flowdock.postMessageJson(target.flowToken, withUuid(row.payload, row.uuid));
     } catch (err) {
-      await this.handleFailure(row, err, log, target).catch((handlingErr: unknown) => log.error({ err: handlingErr }, "recording a failed delivery failed; the lease will expire and the row be retried"));
+      const log = this.deps.logger.child({ outboxId: row.id, integrationId: row.integrationId, thread: row.threadKey });
+      await this.handleFailure(row, err, log, target).catch((handlingErr: unknown) => this.health.failed(handlingErr));
+      return;
     }
+    this.outcome(row, "sent");
+    // Not acknowledged (the database is down): the lease runs out and the row is
+    // sent again, with the same uuid, which Flowdock stores once.
+    if (!(await this.health.watch(() => this.acks.add(row.id).then(() => true)))) return;
+    await this.reporter.deliverySucceeded(row.integrationId, target).catch((err: unknown) => this.health.failed(err));
   }
 
   private async target(integrationId: string): Promise<DeliveryTarget | null> {
@@ -136,6 +182,7 @@ export class DeliveryWorker {
 
   private async parkAsDead(row: ClaimedMessage, target: DeliveryTarget | null, attempts: number, failure: FlowdockError): Promise<void> {
     await this.deps.outbox.markDead(row.id, this.id, { attempts, error: failure.message });
+    this.outcome(row, "dead");
     if (target) await this.reporter.deliveryFailed(row.integrationId, target, failure.message);
   }
 
@@ -145,16 +192,20 @@ export class DeliveryWorker {
     const attempts = row.attempts + 1;
     switch (failure.kind) {
       case "gone": {
+        this.outcome(row, "gone");
         const removed = await this.deps.integrations.removeBecauseSourceIsGone(row.integrationId);
         if (removed) log.warn({ sourceId: removed.sourceId, flow: `${removed.organizationName}/${removed.flowName}` }, "the Flowdock source was removed: integration and its pending deliveries deleted");
         return;
       }
       case "unauthorized":
+        this.outcome(row, "unauthorized");
         await this.deps.integrations.markBroken(row.integrationId, "Flowdock no longer accepts this integration's token. Remove it in Inbox Settings and add it again.");
         log.warn("Flowdock refused the flow token: integration marked broken, posting stopped");
-        await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(), attempts: row.attempts, error: failure.message });
+        // Its rows stay queued but are no longer offered (a broken integration is only ever replaced).
+        await this.deps.outbox.holdIntegration(row.integrationId, failure.message);
         return;
       case "rate_limited": {
+        this.outcome(row, "rate_limited");
         // The limit is per flow token: hold all of this integration's messages as
         // asked, without using up an attempt of this one.
         const until = new Date(Date.now() + (failure.details.retryAfterMs ?? 1_000));
@@ -173,8 +224,15 @@ export class DeliveryWorker {
           log.error({ attempts, error: failure.message }, "delivery failed too often: parked as dead");
           return;
         }
+        this.outcome(row, "retry");
         await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(Date.now() + backoffDelay(this.o.retry, attempts)), attempts, error: failure.message });
         log.info({ attempts, error: failure.message }, "delivery failed; will retry");
     }
   }
+}
+
+// The stored payload is a JSON object without uuid; splicing the uuid in as
+// text saves parsing and re-serialising every message.
+function withUuid(payload: string, uuid: string): string {
+  return payload === "{}" ? `{"uuid":"${uuid}"}` : `{"uuid":"${uuid}",${payload.slice(1)}`;
 }

@@ -8,6 +8,7 @@ import { csrfFrom } from "../support/browser.ts";
 import { connectDemoProject, signedIn } from "../support/tracker.ts";
 import { hashPassword } from "../../src/crypto/password.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
+import { outboxRepository } from "../../src/activity-forwarding/outbox.repository.ts";
 
 let fd: LocalFlowdock;
 let app: TestApp;
@@ -51,9 +52,11 @@ describe("configuring an integration", () => {
     expect((await api(fd.url, `/flows/acme/main/sources/${source.id}`, { token: userToken })).body).toMatchObject({ name: "Website issues" });
     const n = await demo.open({ title: "Counted" });
     await demo.comment(n, "not sent");
-    const rows = await app.db.outboxMessage.findMany({ where: { integrationId: integration.id } });
+    // What the delivery worker queues for this flow when it fans the events out.
+    while (await outboxRepository(app.db, "sqlite").fanOut() > 0);
+    const rows = await app.db.outboxMessage.findMany({ where: { integrationId: integration.id }, include: { event: true } });
     expect(rows).toHaveLength(1);
-    expect(JSON.parse(rows[0]!.payload).title).toBe("opened the issue");
+    expect(JSON.parse(rows[0]!.event.payload).title).toBe("opened the issue");
   });
 
   it("when the person is not in the project, the link is broken or names an unknown source, they get a clear 4xx page", async () => {

@@ -1,0 +1,93 @@
+// The SQL of the delivery hot path, for each database. Raw SQL rather than
+// Prisma's query builder: the worker runs these a few times per delivered
+// event, and building them through Prisma cost more CPU than the post itself.
+//
+// How a claim stays flat (measured, see README "Benchmarks"): only a thread's
+// head (its oldest undelivered row) carries a `dueAt`, and every other row of
+// the outbox, delivered or queued behind a head, has `dueAt` NULL. A claim is
+// a range scan of the `dueAt` index up to now, so it reads due heads and
+// nothing else, whatever the thread's history or backlog, and the plan needs
+// no statistics: an index range in the ORDER BY's order under a LIMIT is
+// cheaper than any alternative on both databases. (Considered and measured:
+// moving delivered rows to a log leaves the queued tail of a busy thread in
+// the scan; a partial index is not expressible in Prisma's schema, so the
+// migrations-match-schema test would reject it; a separate head table costs
+// one more write per event. A NULL `dueAt` is kept out of a `<=` range scan by
+// both databases, which gives the partial index's effect with a plain one.)
+//
+// `dueAt` also carries the lease: a claim sets it to the lease's end, so a
+// crashed worker's rows become due again by themselves, and a live worker
+// renews it while its post is in flight.
+import type { DatabaseKind } from "../db/database-url.ts";
+
+export interface OutboxSql {
+  /** owner, leaseUntil, now, limit → claimed rows with their event's payload. */
+  claim: string;
+  /** Parameters in the order `claim` wants them. */
+  claimParams(owner: string, leaseUntil: string, now: string, limit: number): unknown[];
+  /** now, ids… → rows marked sent (only those still leased by us; owner is the last parameter). */
+  acknowledge(count: number): string;
+  /** Gives each thread whose head was just sent its next row as the new head. */
+  promote(count: number): string;
+  /** Ids of the last row of each (integration, thread) pair, locked on PostgreSQL. */
+  lastRows(pairs: number): string;
+  /** A `?`/`$n` placeholder list from position `from` (1-based). */
+  list(count: number, from: number): string;
+  ts(d: Date): string;
+}
+
+export function outboxSql(kind: DatabaseKind): OutboxSql {
+  const pg = kind === "postgresql";
+  const p = (n: number) => (pg ? `$${n}` : "?");
+  const list = (count: number, from: number) => Array.from({ length: count }, (_, i) => p(from + i)).join(", ");
+  const stamp = pg ? "::timestamp" : "";
+  return {
+    ts: (d) => (pg ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00")),
+    list,
+    claim: pg ? CLAIM_POSTGRES : CLAIM_SQLITE,
+    claimParams: (owner, leaseUntil, now, limit) => [owner, leaseUntil, now, limit],
+    acknowledge: (count) => `UPDATE "OutboxMessage" SET "status" = 'sent', "sentAt" = ${p(1)}${stamp}, "dueAt" = NULL, "leaseOwner" = NULL, "lastError" = NULL
+      WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending'`,
+    // The next row of the thread is the first one after the sent row in the
+    // (integrationId, threadKey, id) index: one seek per thread, never a scan of
+    // its history. Only a row that is not a head yet (dueAt NULL, pending) is
+    // touched, so a head already claimed is never handed out twice.
+    promote: (count) => `UPDATE "OutboxMessage" SET "dueAt" = CASE WHEN "availableAt" > ${p(1)}${stamp} THEN "availableAt" ELSE ${p(1)}${stamp} END
+      WHERE "dueAt" IS NULL AND "status" = 'pending' AND "id" IN (
+        SELECT (SELECT n."id" FROM "OutboxMessage" n WHERE n."integrationId" = s."integrationId" AND n."threadKey" = s."threadKey" AND n."id" > s."id" ORDER BY n."id" LIMIT 1)
+        FROM "OutboxMessage" s WHERE s."id" IN (${list(count, 2)}))`,
+    lastRows: (pairs) => {
+      const values = Array.from({ length: pairs }, (_, i) => `(${p(2 * i + 1)}, ${p(2 * i + 2)})`).join(", ");
+      const pick = `SELECT (SELECT m."id" FROM "OutboxMessage" m WHERE m."integrationId" = v.i AND m."threadKey" = v.t ORDER BY m."id" DESC LIMIT 1) FROM (VALUES ${values}) AS v(i, t)`;
+      // SQLite names VALUES columns column1, column2 and has one writer anyway.
+      return pg
+        ? `SELECT "id", "integrationId", "threadKey", "status" FROM "OutboxMessage" WHERE "id" IN (${pick}) FOR UPDATE`
+        : `SELECT "id", "integrationId", "threadKey", "status" FROM "OutboxMessage" WHERE "id" IN (${pick.replace("AS v(i, t)", "AS v").replace(/v\.i/g, "v.column1").replace(/v\.t/g, "v.column2")})`;
+    },
+  };
+}
+
+// Due heads, oldest due first, of active integrations. SKIP LOCKED lets several
+// workers claim side by side without waiting on each other.
+const CLAIM_POSTGRES = `
+WITH c AS (
+  SELECT o."id", o."eventId" FROM "OutboxMessage" o
+  WHERE o."dueAt" <= $3::timestamp
+    AND EXISTS (SELECT 1 FROM "Integration" i WHERE i."id" = o."integrationId" AND i."status" = 'active')
+  ORDER BY o."dueAt" LIMIT $4
+  FOR UPDATE OF o SKIP LOCKED)
+UPDATE "OutboxMessage" m SET "leaseOwner" = $1, "dueAt" = $2::timestamp
+FROM c, "OutboxEvent" e
+WHERE m."id" = c."id" AND e."id" = c."eventId"
+RETURNING m."id", m."integrationId", m."threadKey", m."uuid", m."attempts", m."eventId", m."createdAt", e."payload"`;
+
+// SQLite runs one writer; the statement is atomic on its own. RETURNING may
+// name only the updated table, so the payload comes in a second query.
+const CLAIM_SQLITE = `
+UPDATE "OutboxMessage" SET "leaseOwner" = ?, "dueAt" = ?
+WHERE "id" IN (
+  SELECT o."id" FROM "OutboxMessage" o
+  WHERE o."dueAt" <= ?
+    AND EXISTS (SELECT 1 FROM "Integration" i WHERE i."id" = o."integrationId" AND i."status" = 'active')
+  ORDER BY o."dueAt" LIMIT ?)
+RETURNING "id", "integrationId", "threadKey", "uuid", "attempts", "eventId", "createdAt"`;

@@ -154,6 +154,10 @@ export class DeliveryWorker {
   }
 
   private async deliver(row: ClaimedMessage): Promise<void> {
+    if (!row.active) {
+      await this.health.watch(() => this.deps.outbox.holdIntegration(row.integrationId, "The integration is not active."));
+      return;
+    }
     let target: DeliveryTarget | null = null;
     try {
       target = await this.target(row.integrationId);

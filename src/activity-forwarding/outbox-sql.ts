@@ -67,27 +67,40 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
   };
 }
 
-// Due heads, oldest due first, of active integrations. SKIP LOCKED lets several
-// workers claim side by side without waiting on each other.
+// Due heads, oldest due first: one range of the `dueAt` index, and nothing else
+// in the statement that reads the outbox, so no planner (with or without
+// statistics) can drive the claim from another table and read every row of an
+// integration (measured: with an EXISTS on Integration in the same query,
+// PostgreSQL without statistics read all of them and sorted). Whether the
+// integration is still active comes back with the row; the worker holds the
+// rows of one that is not. The claimed ids reach the UPDATE as an array, which
+// is looked up by primary key (a join there was planned as a full scan without
+// statistics). SKIP LOCKED lets several workers claim side by side.
 const CLAIM_POSTGRES = `
-WITH c AS (
-  SELECT o."id", o."eventId" FROM "OutboxMessage" o
+WITH c AS MATERIALIZED (
+  SELECT o."id" FROM "OutboxMessage" o
   WHERE o."dueAt" <= $3::timestamp
-    AND EXISTS (SELECT 1 FROM "Integration" i WHERE i."id" = o."integrationId" AND i."status" = 'active')
   ORDER BY o."dueAt" LIMIT $4
-  FOR UPDATE OF o SKIP LOCKED)
+  FOR UPDATE SKIP LOCKED)
 UPDATE "OutboxMessage" m SET "leaseOwner" = $1, "dueAt" = $2::timestamp
-FROM c, "OutboxEvent" e
-WHERE m."id" = c."id" AND e."id" = c."eventId"
-RETURNING m."id", m."integrationId", m."threadKey", m."uuid", m."attempts", m."eventId", m."createdAt", e."payload"`;
+WHERE m."id" = ANY(ARRAY(SELECT c."id" FROM c))
+RETURNING m."id", m."integrationId", m."threadKey", m."uuid", m."attempts", m."eventId", m."createdAt",
+  (SELECT e."payload" FROM "OutboxEvent" e WHERE e."id" = m."eventId") AS "payload",
+  (SELECT i."status" FROM "Integration" i WHERE i."id" = m."integrationId") AS "integrationStatus"`;
 
 // SQLite runs one writer; the statement is atomic on its own. RETURNING may
-// name only the updated table, so the payload comes in a second query.
+// name only the updated table, so payload and status come in a second query.
 const CLAIM_SQLITE = `
 UPDATE "OutboxMessage" SET "leaseOwner" = ?, "dueAt" = ?
 WHERE "id" IN (
   SELECT o."id" FROM "OutboxMessage" o
   WHERE o."dueAt" <= ?
-    AND EXISTS (SELECT 1 FROM "Integration" i WHERE i."id" = o."integrationId" AND i."status" = 'active')
   ORDER BY o."dueAt" LIMIT ?)
 RETURNING "id", "integrationId", "threadKey", "uuid", "attempts", "eventId", "createdAt"`;
+
+/** Payload and integration status of claimed rows (SQLite), ids from position 1. */
+export function claimedDetailsSql(count: number): string {
+  return `SELECT m."id", e."payload", i."status" AS "integrationStatus" FROM "OutboxMessage" m
+    JOIN "OutboxEvent" e ON e."id" = m."eventId" JOIN "Integration" i ON i."id" = m."integrationId"
+    WHERE m."id" IN (${Array.from({ length: count }, () => "?").join(", ")})`;
+}

@@ -9,7 +9,7 @@ import type { DatabaseKind } from "../db/database-url.ts";
 import type { OutgoingMessage } from "../flowdock-client/flowdock-types.ts";
 import type { Activity, ActivityRecorder } from "./activity.ts";
 import { fanOutBatch } from "./fan-out.ts";
-import { outboxSql } from "./outbox-sql.ts";
+import { claimedDetailsSql, outboxSql } from "./outbox-sql.ts";
 
 export type DeliveryStatus = "pending" | "sent" | "dead";
 
@@ -23,6 +23,8 @@ export interface ClaimedMessage {
   attempts: number;
   /** When its event was recorded. */
   queuedAt: Date;
+  /** False when the integration can no longer be posted to (e.g. Flowdock refused its token). */
+  active: boolean;
 }
 
 export interface DeliveryRow {
@@ -38,7 +40,7 @@ export interface DeliveryRow {
   title: string;
 }
 
-type ClaimedRow = { id: number | bigint; integrationId: string; threadKey: string; uuid: string; attempts: number | bigint; eventId: number | bigint; createdAt: Date | string; payload?: string };
+type ClaimedRow = { id: number | bigint; integrationId: string; threadKey: string; uuid: string; attempts: number | bigint; eventId: number | bigint; createdAt: Date | string; payload?: string; integrationStatus?: string };
 
 export function outboxRepository(db: Database, kind: DatabaseKind) {
   const sql = outboxSql(kind);
@@ -66,15 +68,14 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
       const rows = await db.$queryRawUnsafe<ClaimedRow[]>(sql.claim, ...sql.claimParams(owner, sql.ts(new Date(now.getTime() + leaseMs)), sql.ts(now), limit));
       if (rows.length === 0) return [];
       if (kind === "sqlite") {
-        const eventIds = [...new Set(rows.map((r) => Number(r.eventId)))];
-        const events = await db.$queryRawUnsafe<{ id: number | bigint; payload: string }[]>(`SELECT "id", "payload" FROM "OutboxEvent" WHERE "id" IN (${sql.list(eventIds.length, 1)})`, ...eventIds);
-        const payloads = new Map(events.map((e) => [Number(e.id), e.payload]));
-        for (const r of rows) r.payload = payloads.get(Number(r.eventId));
+        const details = await db.$queryRawUnsafe<{ id: number | bigint; payload: string; integrationStatus: string }[]>(claimedDetailsSql(rows.length), ...rows.map((r) => Number(r.id)));
+        const byId = new Map(details.map((d) => [Number(d.id), d]));
+        for (const r of rows) Object.assign(r, byId.get(Number(r.id)));
       }
       return rows
         .map((r) => ({
           id: Number(r.id), integrationId: r.integrationId, threadKey: r.threadKey, uuid: r.uuid, attempts: Number(r.attempts),
-          payload: r.payload ?? "{}", queuedAt: r.createdAt instanceof Date ? r.createdAt : new Date(r.createdAt),
+          payload: r.payload ?? "{}", queuedAt: r.createdAt instanceof Date ? r.createdAt : new Date(r.createdAt), active: r.integrationStatus === "active",
         }))
         .sort((a, b) => a.id - b.id);
     },

@@ -5,8 +5,9 @@
 //   2xx → sent · 5xx/timeout/network → backoff, then dead after the cap
 //   429 → wait Retry-After · 410 → the source is gone: delete the integration
 //   401 → the token is dead: mark the integration broken · 400 → dead at once
-// Claims and acknowledgements go to the database in batches (one query for
-// several rows), which is most of what keeps the CPU per event low.
+// Claims and acknowledgements go to the database together, in batches (one
+// transaction acknowledges what was posted since the last one and claims what
+// is due), which is most of what keeps the CPU per event low.
 import crypto from "node:crypto";
 import type { Logger } from "../observability/logger.ts";
 import type { FlowdockClient } from "../flowdock-client/flowdock-client.ts";
@@ -15,7 +16,6 @@ import type { IntegrationsRepository } from "../sources/integrations.repository.
 import type { ClaimedMessage, OutboxRepository } from "./outbox.repository.ts";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.ts";
 import { SourceErrorReporter, type DeliveryTarget } from "./source-error-reporter.ts";
-import { AckBatcher } from "./ack-batcher.ts";
 import { DatabaseHealth } from "./database-health.ts";
 
 export type DeliveryOutcome = "sent" | "retry" | "dead" | "gone" | "unauthorized" | "rate_limited";
@@ -43,12 +43,16 @@ export interface DeliveryWorkerOptions {
 
 export class DeliveryWorker {
   readonly id = `worker-${crypto.randomUUID()}`;
-  private readonly inFlight = new Map<Promise<void>, number>();
+  // Posts under way.
+  private readonly inFlight = new Set<Promise<void>>();
+  // Rows we hold a lease on: posting, or posted and waiting to be acknowledged.
+  private readonly leased = new Set<number>();
+  // Posted rows, acknowledged together on the worker's next trip to the database.
+  private posted: { row: ClaimedMessage; target: DeliveryTarget }[] = [];
   // Delivery targets (decrypted flow token, reported error), briefly, so a busy
   // thread doesn't read and decrypt one per message.
   private readonly targets = new Map<string, { target: DeliveryTarget; until: number }>();
   private readonly reporter: SourceErrorReporter;
-  private readonly acks: AckBatcher;
   private readonly health: DatabaseHealth;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -69,7 +73,6 @@ export class DeliveryWorker {
       databaseRetry: deps.databaseRetry ?? { firstMs: 200, maxMs: 10_000 },
     };
     this.health = new DatabaseHealth(deps.logger, this.o.databaseRetry);
-    this.acks = new AckBatcher((ids) => deps.outbox.acknowledge(ids, this.id));
   }
 
   start(): void {
@@ -83,12 +86,13 @@ export class DeliveryWorker {
     });
   }
 
-  /** Stops claiming and waits for the deliveries under way. */
+  /** Stops claiming, waits for the posts under way and acknowledges them. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
-    await Promise.allSettled([...this.inFlight.keys()]);
+    await Promise.allSettled([...this.inFlight]);
+    if (this.posted.length > 0) await this.trip(0);
     clearInterval(this.renewal);
   }
 
@@ -105,11 +109,38 @@ export class DeliveryWorker {
       if (this.fanOutWanted || Date.now() - this.lastFanOut >= this.o.pollMs) await this.fanOut();
       const free = this.o.concurrency - this.inFlight.size;
       // Claim in batches (one query for several rows) unless nothing is under way.
-      const worthClaiming = free > 0 && (free >= Math.ceil(this.o.concurrency / 2) || this.inFlight.size === 0);
-      const claimed = worthClaiming && this.health.reachable ? await this.claim(free) : [];
-      for (const row of claimed) this.track(row.id, this.deliver(row));
-      if (!this.fanOutWanted && (claimed.length === 0 || !worthClaiming || this.inFlight.size >= this.o.concurrency)) await this.pause(this.o.pollMs);
+      const worthClaiming = this.health.reachable && free > 0 && (free >= Math.ceil(this.o.concurrency / 2) || this.inFlight.size === 0);
+      const claimed = worthClaiming || this.posted.length > 0 ? await this.trip(worthClaiming ? free : 0) : 0;
+      if (this.fanOutWanted || this.posted.length > 0 || (claimed > 0 && this.inFlight.size < this.o.concurrency)) {
+        // Let posts finishing at the same moment join the next trip.
+        await new Promise((resolve) => setImmediate(resolve));
+      } else {
+        await this.pause(this.o.pollMs);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
+  }
+
+  // One trip to the database: acknowledge what was posted, claim up to `limit` more.
+  private async trip(limit: number): Promise<number> {
+    const acks = this.posted;
+    this.posted = [];
+    const claimed = await this.health.watch(() => this.deps.outbox.cycle(this.id, acks.map((a) => a.row.id), limit, this.o.leaseMs));
+    if (claimed === undefined) {
+      // Tried again on the next trip; if the lease runs out first, the row is
+      // sent again with the same uuid, which Flowdock stores once.
+      this.posted.unshift(...acks);
+      return 0;
+    }
+    for (const { row, target } of acks) {
+      this.leased.delete(row.id);
+      void this.reporter.deliverySucceeded(row.integrationId, target).catch((err: unknown) => this.health.failed(err));
+    }
+    for (const row of claimed) {
+      this.leased.add(row.id);
+      this.track(this.deliver(row).finally(() => { if (!this.posted.some((p) => p.row.id === row.id)) this.leased.delete(row.id); }));
+    }
+    return claimed.length;
   }
 
   private async fanOut(): Promise<void> {
@@ -120,24 +151,20 @@ export class DeliveryWorker {
     if (taken !== undefined && taken > 0) this.fanOutWanted = true;
   }
 
-  private async claim(limit: number): Promise<ClaimedMessage[]> {
-    return (await this.health.watch(() => this.deps.outbox.claim(this.id, limit, this.o.leaseMs))) ?? [];
-  }
-
   private async renewLeases(): Promise<void> {
-    if (this.inFlight.size === 0) return;
-    await this.health.watch(() => this.deps.outbox.renew([...this.inFlight.values()], this.id, this.o.leaseMs));
+    if (this.leased.size === 0) return;
+    await this.health.watch(() => this.deps.outbox.renew([...this.leased], this.id, this.o.leaseMs));
   }
 
-  private track(id: number, delivery: Promise<void>): void {
-    this.inFlight.set(delivery, id);
+  private track(delivery: Promise<void>): void {
+    this.inFlight.add(delivery);
     void delivery.finally(() => {
       this.inFlight.delete(delivery);
       this.wake?.();
     });
   }
 
-  // Until a delivery finishes, a nudge arrives, or `ms` pass.
+  // Until a post finishes, a nudge arrives, or `ms` pass.
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
@@ -169,10 +196,7 @@ export class DeliveryWorker {
       return;
     }
     this.outcome(row, "sent");
-    // Not acknowledged (the database is down): the lease runs out and the row is
-    // sent again, with the same uuid, which Flowdock stores once.
-    if (!(await this.health.watch(() => this.acks.add(row.id).then(() => true)))) return;
-    await this.reporter.deliverySucceeded(row.integrationId, target).catch((err: unknown) => this.health.failed(err));
+    this.posted.push({ row, target });
   }
 
   private async target(integrationId: string): Promise<DeliveryTarget | null> {

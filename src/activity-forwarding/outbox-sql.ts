@@ -21,10 +21,12 @@
 import type { DatabaseKind } from "../db/database-url.ts";
 
 export interface OutboxSql {
-  /** owner, leaseUntil, now, limit → claimed rows with their event's payload. */
-  claim: string;
-  /** Parameters in the order `claim` wants them. */
-  claimParams(owner: string, leaseUntil: string, now: string, limit: number): unknown[];
+  /**
+   * The statements of a claim, run in one transaction: they lease up to
+   * `limit` due heads to `owner`; the rows of the statement at `rows` are the
+   * claimed messages with their event's payload and integration's status.
+   */
+  claim(owner: string, leaseUntil: string, now: string, limit: number): { statements: Statement[]; rows: number };
   /** now, ids… → rows marked sent (only those still leased by us; owner is the last parameter). */
   acknowledge(count: number): string;
   /** Gives each thread whose head was just sent its next row as the new head. */
@@ -36,6 +38,11 @@ export interface OutboxSql {
   ts(d: Date): string;
 }
 
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
 export function outboxSql(kind: DatabaseKind): OutboxSql {
   const pg = kind === "postgresql";
   const p = (n: number) => (pg ? `$${n}` : "?");
@@ -44,8 +51,9 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
   return {
     ts: (d) => (pg ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00")),
     list,
-    claim: pg ? CLAIM_POSTGRES : CLAIM_SQLITE,
-    claimParams: (owner, leaseUntil, now, limit) => [owner, leaseUntil, now, limit],
+    claim: (owner, leaseUntil, now, limit) => (pg
+      ? { statements: [{ sql: CLAIM_POSTGRES, params: [owner, leaseUntil, now, limit] }], rows: 0 }
+      : { statements: [{ sql: CLAIM_SQLITE, params: [owner, leaseUntil, now, limit] }], rows: 0 }),
     acknowledge: (count) => `UPDATE "OutboxMessage" SET "status" = 'sent', "sentAt" = ${p(1)}${stamp}, "dueAt" = NULL, "leaseOwner" = NULL, "lastError" = NULL
       WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending'`,
     // The next row of the thread is the first one after the sent row in the
@@ -84,23 +92,15 @@ WITH c AS MATERIALIZED (
   FOR UPDATE SKIP LOCKED)
 UPDATE "OutboxMessage" m SET "leaseOwner" = $1, "dueAt" = $2::timestamp
 WHERE m."id" = ANY(ARRAY(SELECT c."id" FROM c))
-RETURNING m."id", m."integrationId", m."threadKey", m."uuid", m."attempts", m."eventId", m."createdAt",
+RETURNING m."id", m."integrationId", m."threadKey", m."uuid", m."attempts", m."createdAt",
   (SELECT e."payload" FROM "OutboxEvent" e WHERE e."id" = m."eventId") AS "payload",
   (SELECT i."status" FROM "Integration" i WHERE i."id" = m."integrationId") AS "integrationStatus"`;
 
-// SQLite runs one writer; the statement is atomic on its own. RETURNING may
-// name only the updated table, so payload and status come in a second query.
+// SQLite has one writer, so the statement is atomic on its own; RETURNING
+// may not name other tables, but its scalar subqueries may.
 const CLAIM_SQLITE = `
 UPDATE "OutboxMessage" SET "leaseOwner" = ?, "dueAt" = ?
-WHERE "id" IN (
-  SELECT o."id" FROM "OutboxMessage" o
-  WHERE o."dueAt" <= ?
-  ORDER BY o."dueAt" LIMIT ?)
-RETURNING "id", "integrationId", "threadKey", "uuid", "attempts", "eventId", "createdAt"`;
-
-/** Payload and integration status of claimed rows (SQLite), ids from position 1. */
-export function claimedDetailsSql(count: number): string {
-  return `SELECT m."id", e."payload", i."status" AS "integrationStatus" FROM "OutboxMessage" m
-    JOIN "OutboxEvent" e ON e."id" = m."eventId" JOIN "Integration" i ON i."id" = m."integrationId"
-    WHERE m."id" IN (${Array.from({ length: count }, () => "?").join(", ")})`;
-}
+WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE o."dueAt" <= ? ORDER BY o."dueAt" LIMIT ?)
+RETURNING "id", "integrationId", "threadKey", "uuid", "attempts", "createdAt",
+  (SELECT e."payload" FROM "OutboxEvent" e WHERE e."id" = "OutboxMessage"."eventId") AS "payload",
+  (SELECT i."status" FROM "Integration" i WHERE i."id" = "OutboxMessage"."integrationId") AS "integrationStatus"`;

@@ -9,7 +9,7 @@ import type { DatabaseKind } from "../db/database-url.ts";
 import type { OutgoingMessage } from "../flowdock-client/flowdock-types.ts";
 import type { Activity, ActivityRecorder } from "./activity.ts";
 import { fanOutBatch } from "./fan-out.ts";
-import { claimedDetailsSql, outboxSql } from "./outbox-sql.ts";
+import { outboxSql } from "./outbox-sql.ts";
 
 export type DeliveryStatus = "pending" | "sent" | "dead";
 
@@ -40,7 +40,7 @@ export interface DeliveryRow {
   title: string;
 }
 
-type ClaimedRow = { id: number | bigint; integrationId: string; threadKey: string; uuid: string; attempts: number | bigint; eventId: number | bigint; createdAt: Date | string; payload?: string; integrationStatus?: string };
+type ClaimedRow = { id: number | bigint; integrationId: string; threadKey: string; uuid: string; attempts: number | bigint; createdAt: Date | string; payload: string | null; integrationStatus: string | null };
 
 export function outboxRepository(db: Database, kind: DatabaseKind) {
   const sql = outboxSql(kind);
@@ -57,27 +57,53 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
     },
   };
 
+  /**
+   * One round trip of the worker: marks `sent` rows sent, makes the next row
+   * of each of their threads its head, and leases up to `limit` due heads to
+   * `owner` until `now + leaseMs`, in one transaction (a crash between sent
+   * and promoted would stall the thread; a hot thread's next row is claimed
+   * in the same trip that acknowledged the one before).
+   */
+  async function cycle(owner: string, sent: number[], limit: number, leaseMs: number, now = new Date()): Promise<ClaimedMessage[]> {
+    const at = sql.ts(now);
+    const statements: { sql: string; params: unknown[] }[] = [];
+    if (sent.length > 0) {
+      statements.push({ sql: sql.acknowledge(sent.length), params: [at, ...sent, owner] });
+      statements.push({ sql: sql.promote(sent.length), params: [...(kind === "postgresql" ? [at] : [at, at]), ...sent] });
+    }
+    let rowsAt = -1;
+    if (limit > 0) {
+      const claim = sql.claim(owner, sql.ts(new Date(now.getTime() + leaseMs)), at, limit);
+      rowsAt = statements.length + claim.rows;
+      statements.push(...claim.statements);
+    }
+    if (statements.length === 0) return [];
+    const results = await db.$transaction(statements.map((st, i) => (i === rowsAt ? db.$queryRawUnsafe(st.sql, ...st.params) : db.$executeRawUnsafe(st.sql, ...st.params))));
+    if (rowsAt < 0) return [];
+    return (results[rowsAt] as ClaimedRow[])
+      .map((r) => ({
+        id: Number(r.id), integrationId: r.integrationId, threadKey: r.threadKey, uuid: r.uuid, attempts: Number(r.attempts),
+        payload: r.payload ?? "{}", queuedAt: r.createdAt instanceof Date ? r.createdAt : new Date(r.createdAt), active: r.integrationStatus === "active",
+      }))
+      .sort((a, b) => a.id - b.id);
+  }
+
   return {
     recorder,
 
     /** Fans out the oldest batch of recorded events; returns how many it took. */
     fanOut: () => fanOutBatch(db, kind, sql),
 
+    cycle,
+
     /** Leases up to `limit` due thread heads to `owner` until `now + leaseMs`. */
-    async claim(owner: string, limit: number, leaseMs: number, now = new Date()): Promise<ClaimedMessage[]> {
-      const rows = await db.$queryRawUnsafe<ClaimedRow[]>(sql.claim, ...sql.claimParams(owner, sql.ts(new Date(now.getTime() + leaseMs)), sql.ts(now), limit));
-      if (rows.length === 0) return [];
-      if (kind === "sqlite") {
-        const details = await db.$queryRawUnsafe<{ id: number | bigint; payload: string; integrationStatus: string }[]>(claimedDetailsSql(rows.length), ...rows.map((r) => Number(r.id)));
-        const byId = new Map(details.map((d) => [Number(d.id), d]));
-        for (const r of rows) Object.assign(r, byId.get(Number(r.id)));
-      }
-      return rows
-        .map((r) => ({
-          id: Number(r.id), integrationId: r.integrationId, threadKey: r.threadKey, uuid: r.uuid, attempts: Number(r.attempts),
-          payload: r.payload ?? "{}", queuedAt: r.createdAt instanceof Date ? r.createdAt : new Date(r.createdAt), active: r.integrationStatus === "active",
-        }))
-        .sort((a, b) => a.id - b.id);
+    claim(owner: string, limit: number, leaseMs: number, now = new Date()): Promise<ClaimedMessage[]> {
+      return cycle(owner, [], limit, leaseMs, now);
+    },
+
+    /** Marks rows sent and makes the next row of each of their threads its head. */
+    async acknowledge(ids: number[], owner: string, now = new Date()): Promise<void> {
+      await cycle(owner, ids, 0, 0, now);
     },
 
     /** Keeps our leases on rows whose posts are still in flight. */
@@ -87,19 +113,6 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
         `UPDATE "OutboxMessage" SET "dueAt" = ${kind === "postgresql" ? "$1::timestamp" : "?"} WHERE "id" IN (${sql.list(ids.length, 2)}) AND "leaseOwner" = ${kind === "postgresql" ? `$${ids.length + 2}` : "?"} AND "status" = 'pending' AND "dueAt" IS NOT NULL`,
         sql.ts(new Date(Date.now() + leaseMs)), ...ids, owner,
       );
-    },
-
-    /**
-     * Marks rows sent and makes the next row of each of their threads its head,
-     * in one transaction (a crash in between would stall the thread).
-     */
-    async acknowledge(ids: number[], owner: string, now = new Date()): Promise<void> {
-      if (ids.length === 0) return;
-      const at = sql.ts(now);
-      await db.$transaction([
-        db.$executeRawUnsafe(sql.acknowledge(ids.length), at, ...ids, owner),
-        db.$executeRawUnsafe(sql.promote(ids.length), ...(kind === "postgresql" ? [at] : [at, at]), ...ids),
-      ]);
     },
 
     async retryLater(id: number, owner: string, update: { availableAt: Date; attempts: number; error: string }): Promise<void> {

@@ -3,6 +3,7 @@
 // to the configured API origin, whatever URL an answer points us at.
 import type { z } from "zod";
 import { errorForStatus, FlowdockError } from "./flowdock-errors.ts";
+import { MessagePoster } from "./message-poster.ts";
 import { createdSourceSchema, flowSchema, sourceSchema, type CreatedSource, type Flow, type OutgoingMessage, type Source } from "./flowdock-types.ts";
 
 export interface FlowdockClientOptions {
@@ -16,12 +17,11 @@ type Credentials = { accessToken: string } | { flowToken: string } | Record<stri
 export class FlowdockClient {
   private readonly apiUrl: URL;
   private readonly timeoutMs: number;
-  private readonly messagesUrl: URL;
+  private poster: MessagePoster | undefined;
 
   constructor(options: FlowdockClientOptions) {
     this.apiUrl = new URL(options.apiUrl.endsWith("/") ? options.apiUrl : `${options.apiUrl}/`);
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.messagesUrl = this.resolve("messages");
   }
 
   /** The flow the setup URI named, as the signed-in Flowdock user sees it. */
@@ -59,8 +59,8 @@ export class FlowdockClient {
    * object (the delivery worker's hot path: no parse and re-serialise per post).
    */
   async postMessageJson(flowToken: string, messageJson: string): Promise<void> {
-    const body = `{"flow_token":${JSON.stringify(flowToken)},${messageJson.slice(1)}`;
-    await this.exchange("POST", this.messagesUrl, { accept: "application/json", "content-type": "application/json" }, body, null);
+    this.poster ??= new MessagePoster(this.resolve("messages"), this.timeoutMs);
+    await this.poster.post(`{"flow_token":${JSON.stringify(flowToken)},${messageJson.slice(1)}`);
   }
 
   private resolve(path: string): URL {

@@ -73,13 +73,13 @@ describe("the claim's query plan on SQLite", () => {
     const plan = () => {
       const file = new Sqlite(app!.dbFile, { readonly: true });
       try {
-        return (file.prepare(`EXPLAIN QUERY PLAN ${sql.claim}`).all(...sql.claimParams("w", now, now, 100)) as { detail: string }[]).map((r) => r.detail);
+        return sql.claim("w", now, now, 100).statements.flatMap((st) => (file.prepare(`EXPLAIN QUERY PLAN ${st.sql}`).all(...st.params) as { detail: string }[]).map((r) => r.detail));
       } finally {
         file.close();
       }
     };
     const expectHeadsOnly = (details: string[]) => {
-      expect(details).toContainEqual(expect.stringMatching(/^SEARCH o USING (COVERING )?INDEX OutboxMessage_dueAt_idx \(dueAt<\?\)$/));
+      expect(details.filter((d) => /^SEARCH o USING (COVERING )?INDEX OutboxMessage_dueAt_idx \(dueAt<\?\)$/.test(d))).toHaveLength(1);
       // No full scan of the outbox, and no sort of what was read.
       expect(details.filter((d) => /^SCAN (o|OutboxMessage)\b/.test(d))).toEqual([]);
       expect(details.filter((d) => /TEMP B-TREE/.test(d))).toEqual([]);
@@ -139,7 +139,8 @@ describe.skipIf(!pgUp)("the claim's query plan on PostgreSQL", () => {
       const plan = async () => {
         await client.query("BEGIN");
         try {
-          const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.claim}`, sql.claimParams("w", now, now, 100));
+          const [claim] = sql.claim("w", now, now, 100).statements;
+          const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${claim!.sql}`, claim!.params);
           return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
         } finally {
           await client.query("ROLLBACK");

@@ -101,7 +101,7 @@ export async function startApp(dir: string, name: string, fd: Flowdock, makeDeps
   const db = createDatabase(config.databaseUrl);
   await seedDemoData(db);
   const project = await db.project.findFirstOrThrow({ where: { name: "Website" } });
-  const user = await db.user.findFirstOrThrow();
+  const user = await db.user.findFirstOrThrow({ where: { email: "demo@example.com" } });
   const source = await newSource(fd, `${name} source`);
   await integrationsRepository(db, createTokenCipher(config.tokenEncryptionKeys)).create({
     projectId: project.id, sourceId: source.id, sourceName: name, sourceUrl: source.url, flowId: "bench", flowUrl: `${fd.url}/flows/acme/main`,

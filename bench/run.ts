@@ -78,7 +78,7 @@ async function queueEvents(app: BenchApp, issues: number, perIssue: number) {
     db: app.db, issues: issuesRepository(app.db), projects, recorder: outboxRepository(app.db, databaseKind(app.config.databaseUrl)).recorder,
     links: { issueUrl: (i) => `http://bench.app/issues/${i.number}`, avatarUrl: () => "http://bench.app/avatar.svg" },
   });
-  const user = await app.db.user.findFirstOrThrow();
+  const user = await app.db.user.findFirstOrThrow({ where: { email: "demo@example.com" } });
   const actor = { id: user.id, name: user.name, email: user.email };
   for (let i = 0; i < issues; i++) {
     const issue = await service.open(actor, app.projectId, { title: `Issue ${i}`, description: "Benchmark", priority: "normal", labels: [], assigneeId: null });

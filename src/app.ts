@@ -10,6 +10,8 @@ import { securityHeaders } from "./web/security-headers.ts";
 import { healthRoutes } from "./web/health.routes.ts";
 import { errorHandler, notFoundHandler } from "./web/error-handlers.ts";
 import { createSessionMiddleware } from "./web/session.ts";
+import { textInputOnly } from "./web/form.ts";
+import { createLimiter } from "./web/rate-limits.ts";
 import { pageLocals } from "./web/page-locals.ts";
 import { createTokenCipher } from "./crypto/token-cipher.ts";
 import { usersRepository } from "./accounts/users.repository.ts";
@@ -23,6 +25,10 @@ import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
 import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
 import { databaseKind } from "./db/database-url.ts";
+import { databaseReadiness } from "./db/database-readiness.ts";
+import { createMetrics, metricsHandler, type Metrics } from "./observability/metrics.ts";
+import { operationsRepository } from "./observability/operations.repository.ts";
+import { requestId } from "./observability/request-id.ts";
 import type { ActivityRecorder } from "./activity-forwarding/activity.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { issuesRepository } from "./tracker/issues.repository.ts";
@@ -31,6 +37,16 @@ import { issuesRoutes } from "./tracker/issues.routes.ts";
 import { avatarsRoutes } from "./accounts/avatars.routes.ts";
 import { configurationRoutes } from "./configuration/configuration.routes.ts";
 import { ISSUE_ACTIVITY_KINDS } from "./tracker/issue-activities.ts";
+import { flashLocals } from "./web/flash.ts";
+import { setupContextLocals } from "./setup/setup-context.ts";
+import { membershipsRepository } from "./tracker/memberships.repository.ts";
+import { membersService } from "./tracker/members.service.ts";
+import { membersRoutes } from "./tracker/members.routes.ts";
+import { projectSettingsService } from "./tracker/project-settings.service.ts";
+import { projectSettingsRoutes } from "./tracker/project-settings.routes.ts";
+import { accountService } from "./accounts/account.service.ts";
+import { accountSettingsRoutes } from "./accounts/account-settings.routes.ts";
+import { adminRoutes } from "./accounts/admin.routes.ts";
 
 export interface AppDeps {
   config: Config;
@@ -40,11 +56,14 @@ export interface AppDeps {
   recorder?: ActivityRecorder;
   /** Called after a commit that queued activities, e.g. to wake an in-process worker. */
   onActivityRecorded?: () => void;
+  /** Shared with an in-process delivery worker (main.ts); one of its own otherwise. */
+  metrics?: Metrics;
 }
 
 const ROOT = path.resolve(import.meta.dirname, "..");
+const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
-export function createApp({ config, db, logger, recorder, onActivityRecorded }: AppDeps): express.Express {
+export function createApp({ config, db, logger, recorder, onActivityRecorded, metrics: sharedMetrics }: AppDeps): express.Express {
   const app = express();
   app.set("views", path.join(ROOT, "views"));
   app.set("view engine", "ejs");
@@ -58,6 +77,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
   const cipher = createTokenCipher(config.tokenEncryptionKeys);
   const users = usersRepository(db);
   const projects = projectsRepository(db);
+  const memberships = membershipsRepository(db);
   const integrations = integrationsRepository(db, cipher);
   const outbox = outboxRepository(db, databaseKind(config.databaseUrl));
   const issues = issuesRepository(db);
@@ -78,31 +98,52 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded }: 
     timeoutMs: config.flowdock.timeoutMs,
   });
 
+  const metrics = sharedMetrics ?? createMetrics(operationsRepository(db, databaseKind(config.databaseUrl)), { defaultMetrics: false });
+  app.use(metrics.httpMiddleware);
   app.use(pinoHttp({
     logger,
+    genReqId: requestId,
+    // On every line the request's logger writes, not only inside `req`.
+    customProps: (req) => ({ reqId: req.id }),
     serializers: httpLogSerializers,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    // Probes and scrapes come every few seconds; a line each would bury the rest.
+    autoLogging: { ignore: (req) => QUIET_PATHS.has(req.url ?? "") },
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
-  app.use(healthRoutes(async () => { await db.$queryRaw`SELECT 1`; }));
+  app.use(healthRoutes(databaseReadiness(db, config.databaseUrl)));
+  app.get("/metrics", metricsHandler(metrics.registry, config.metricsToken));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
-  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure }));
+  app.use(textInputOnly);
+  app.use(createSessionMiddleware(db, { secret: config.sessionSecret, secure, ...config.session }));
   app.use(auth.session());
   app.use(pageLocals);
+  app.use(flashLocals);
 
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
-  app.use(accountsRoutes({ users, auth }));
+  app.use(["/sign-in", "/sign-up"], setupContextLocals(config.flowdock.apiUrl));
+  const signInPerAccount = createLimiter(db, "sign-in-account", config.limits.signInPerAccount);
+  app.use(accountsRoutes({ users, auth, limits: {
+    signInPerAccount,
+    signInPerClient: createLimiter(db, "sign-in-client", config.limits.signInPerClient),
+    signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
+  } }));
   app.use(avatarsRoutes({ users }));
+  app.use(accountSettingsRoutes({ account: accountService({ users, memberships, passwordGuesses: signInPerAccount }) }));
+  app.use(adminRoutes({ users }));
   app.use(projectsRoutes({ projects }));
+  app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));
+  app.use(projectSettingsRoutes({ projects, settings: projectSettingsService({ projects }) }));
   app.use(issuesRoutes({ issues, projects, service }));
   app.use(sourcesRoutes({ projects, integrations, outbox, onRetry: onActivityRecorded }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,
+    setupLimit: createLimiter(db, "setup-user", config.limits.setupPerUser),
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
   }));
 

@@ -9,7 +9,9 @@ export type ErrorCode =
   | "CSRF_INVALID"
   | "PAYLOAD_TOO_LARGE"
   | "CONFLICT"
+  | "RATE_LIMITED"
   | "UPSTREAM_UNAVAILABLE"
+  | "DATABASE_UNAVAILABLE"
   | "INTERNAL";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -21,7 +23,9 @@ const STATUS: Record<ErrorCode, number> = {
   CSRF_INVALID: 403,
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
   UPSTREAM_UNAVAILABLE: 502,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -35,7 +39,7 @@ export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options: { cause?: unknown; details?: Record<string, string[]>; action?: ErrorAction; title?: string } = {},
+    options: { cause?: unknown; details?: Record<string, string[]>; action?: ErrorAction; title?: string; retryAfterSeconds?: number } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "AppError";
@@ -43,7 +47,10 @@ export class AppError extends Error {
     this.details = options.details;
     this.action = options.action;
     this.title = options.title;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
+  /** When a refused request may be tried again (sent as Retry-After). */
+  readonly retryAfterSeconds: number | undefined;
   readonly details: Record<string, string[]> | undefined;
   /** What the person can do next, shown as the page's main button. */
   readonly action: ErrorAction | undefined;
@@ -55,6 +62,12 @@ export const notFound = (what = "Page") => new AppError("NOT_FOUND", `${what} no
 
 export function validationFailed(details: Record<string, string[]>, message = "Some fields need attention") {
   return new AppError("VALIDATION_FAILED", message, { details });
+}
+
+// A database fault (full disk, lock, lost connection): nothing was saved, and
+// trying again shortly is the right thing to do.
+export function databaseUnavailable(reason: string, cause: unknown): AppError {
+  return new AppError("DATABASE_UNAVAILABLE", `Nothing was saved: ${reason}. Please try again in a minute.`, { cause, title: "Temporarily unavailable", retryAfterSeconds: 30 });
 }
 
 // Errors thrown by Express's own body parsers carry a `type` and a `status`.

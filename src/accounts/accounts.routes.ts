@@ -5,6 +5,8 @@ import { z } from "zod";
 import { hashPassword } from "../crypto/password.ts";
 import { parseInput, type FieldErrors } from "../web/form.ts";
 import { csrf } from "../web/session.ts";
+import { limitRequests, type Limiter } from "../web/rate-limits.ts";
+import { sha256 } from "../crypto/random.ts";
 import { takeReturnTo } from "./require-user.ts";
 import type { User, UsersRepository } from "./users.repository.ts";
 
@@ -14,7 +16,13 @@ const signUpForm = z.object({
   password: z.string().min(8, "Use at least 8 characters").max(200, "At most 200 characters"),
 });
 
-export function accountsRoutes(deps: { users: UsersRepository; auth: passport.PassportStatic }): Router {
+export interface AccountLimits {
+  signInPerAccount: Limiter;
+  signInPerClient: Limiter;
+  signUpPerClient: Limiter;
+}
+
+export function accountsRoutes(deps: { users: UsersRepository; auth: passport.PassportStatic; limits: AccountLimits }): Router {
   const router = Router();
 
   router.get("/sign-in", (req, res) => {
@@ -22,14 +30,21 @@ export function accountsRoutes(deps: { users: UsersRepository; auth: passport.Pa
     res.render("accounts/sign-in", { title: "Sign in", email: "", error: null });
   });
 
-  router.post("/sign-in", csrf.csrfSynchronisedProtection, (req, res, next) => {
+  router.post("/sign-in", csrf.csrfSynchronisedProtection, async (req, res, next) => {
+    const email = typeof req.body?.email === "string" ? req.body.email : "";
+    const client = clientKey(req);
+    const account = sha256(email.trim().toLowerCase());
+    // Counted before the password is checked, so parallel guesses can't slip
+    // past the limit; a successful sign-in gives its attempts back.
+    await deps.limits.signInPerClient.consume(client);
+    await deps.limits.signInPerAccount.consume(account);
     deps.auth.authenticate("local", (err: unknown, user: User | false, info?: { message?: string }) => {
       if (err) return next(err);
       if (!user) {
-        const email = typeof req.body?.email === "string" ? req.body.email : "";
         return res.status(401).render("accounts/sign-in", { title: "Sign in", email, error: info?.message ?? "Enter your email and password." });
       }
-      signInAndReturn(req, res, next, user);
+      Promise.all([deps.limits.signInPerClient.refund(client), deps.limits.signInPerAccount.reset(account)])
+        .then(() => signInAndReturn(req, res, next, user), next);
     })(req, res, next);
   });
 
@@ -37,7 +52,7 @@ export function accountsRoutes(deps: { users: UsersRepository; auth: passport.Pa
     res.render("accounts/sign-up", { title: "Create an account", values: {}, errors: {} });
   });
 
-  router.post("/sign-up", csrf.csrfSynchronisedProtection, async (req, res, next) => {
+  router.post("/sign-up", csrf.csrfSynchronisedProtection, limitRequests(deps.limits.signUpPerClient, clientKey), async (req, res, next) => {
     const form = parseInput(signUpForm, req.body);
     const values = { name: req.body?.name ?? "", email: req.body?.email ?? "" };
     if (!form.ok) return showSignUp(res, values, form.errors);
@@ -56,6 +71,9 @@ export function accountsRoutes(deps: { users: UsersRepository; auth: passport.Pa
   return router;
 }
 
+// The client's address (behind a proxy, the one it forwarded: `trust proxy` in app.ts).
+const clientKey = (req: Request) => req.ip ?? "unknown";
+
 function showSignUp(res: Response, values: Record<string, string>, errors: FieldErrors) {
   res.status(400).render("accounts/sign-up", { title: "Create an account", values, errors });
 }
@@ -65,6 +83,7 @@ function showSignUp(res: Response, values: Record<string, string>, errors: Field
 function signInAndReturn(req: Request, res: Response, next: NextFunction, user: User) {
   req.logIn(user, { session: true, keepSessionInfo: true }, (err) => {
     if (err) return next(err);
+    req.session.signedInAt = Date.now();
     res.redirect(303, takeReturnTo(req));
   });
 }

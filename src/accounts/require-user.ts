@@ -13,7 +13,9 @@ declare module "express-session" {
 export const requireUser: RequestHandler = (req, res, next) => {
   if (req.user) return next();
   if (req.method !== "GET" || wantsJson(req)) return next(new AppError("UNAUTHENTICATED", "Please sign in first."));
-  req.session.returnTo = req.originalUrl;
+  // An address carrying OAuth credentials (Flowdock's callback) is never kept:
+  // it can't be resumed after signing in anyway, and codes must not rest in a session.
+  if (!/[?&](code|state|access_token)=/.test(req.originalUrl)) req.session.returnTo = req.originalUrl;
   res.redirect(303, "/sign-in");
 };
 

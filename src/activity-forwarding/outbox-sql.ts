@@ -38,6 +38,18 @@ export interface OutboxSql {
   ts(d: Date): string;
 }
 
+// The row next to a position in a thread, in the (integrationId, threadKey, id)
+// index: a row-value range in that index's own order, so the only plan is a
+// seek there (an "id > x ORDER BY id" form let PostgreSQL walk the primary key
+// over every other thread's rows instead). The row found may belong to the
+// next thread along, hence the check that it is in this one. SQLite seeks the
+// plain form straight (and uses only the first column of a row-value range).
+const THREAD_SEEK_SQLITE = `SELECT n."id" FROM "OutboxMessage" n WHERE n."integrationId" = {I} AND n."threadKey" = {T} AND n."id" {OP} {ID} ORDER BY n."id"{DIR} LIMIT 1`;
+const THREAD_SEEK_POSTGRES = `SELECT CASE WHEN n."integrationId" = {I} AND n."threadKey" = {T} THEN n."id" END FROM "OutboxMessage" n
+  WHERE (n."integrationId", n."threadKey", n."id") {OP} ({I}, {T}, {ID})
+  ORDER BY n."integrationId"{DIR}, n."threadKey"{DIR}, n."id"{DIR} LIMIT 1`;
+const MAX_ID = 2_147_483_647; // the column is a 32-bit integer on PostgreSQL
+
 export interface Statement {
   sql: string;
   params: unknown[];
@@ -45,6 +57,7 @@ export interface Statement {
 
 export function outboxSql(kind: DatabaseKind): OutboxSql {
   const pg = kind === "postgresql";
+  const THREAD_SEEK = pg ? THREAD_SEEK_POSTGRES : THREAD_SEEK_SQLITE;
   const p = (n: number) => (pg ? `$${n}` : "?");
   const list = (count: number, from: number) => Array.from({ length: count }, (_, i) => p(from + i)).join(", ");
   const stamp = pg ? "::timestamp" : "";
@@ -59,17 +72,25 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
     // The next row of the thread is the first one after the sent row in the
     // (integrationId, threadKey, id) index: one seek per thread, never a scan of
     // its history. Only a row that is not a head yet (dueAt NULL, pending) is
-    // touched, so a head already claimed is never handed out twice.
-    promote: (count) => `UPDATE "OutboxMessage" SET "dueAt" = CASE WHEN "availableAt" > ${p(1)}${stamp} THEN "availableAt" ELSE ${p(1)}${stamp} END
-      WHERE "dueAt" IS NULL AND "status" = 'pending' AND "id" IN (
-        SELECT (SELECT n."id" FROM "OutboxMessage" n WHERE n."integrationId" = s."integrationId" AND n."threadKey" = s."threadKey" AND n."id" > s."id" ORDER BY n."id" LIMIT 1)
-        FROM "OutboxMessage" s WHERE s."id" IN (${list(count, 2)}))`,
+    // changed, so a head already claimed is never handed out twice. That guard
+    // sits in the SET, not the WHERE, and the ids go in as an array: the only
+    // way to find the rows is then the primary key (PostgreSQL without
+    // statistics otherwise read every delivered row off the dueAt index).
+    promote: (count) => {
+      const due = `CASE WHEN "availableAt" > ${p(1)}${stamp} THEN "availableAt" ELSE ${p(1)}${stamp} END`;
+      const next = `SELECT (${THREAD_SEEK.replace(/\{I\}/g, 's."integrationId"').replace(/\{T\}/g, 's."threadKey"').replace("{OP}", ">").replace("{ID}", 's."id"').replace(/\{DIR\}/g, "")})
+        FROM "OutboxMessage" s WHERE s."id" IN (${list(count, 2)})`;
+      return pg
+        ? `UPDATE "OutboxMessage" SET "dueAt" = CASE WHEN "dueAt" IS NULL AND "status" = 'pending' THEN ${due} ELSE "dueAt" END WHERE "id" = ANY(ARRAY(${next}))`
+        : `UPDATE "OutboxMessage" SET "dueAt" = ${due} WHERE "dueAt" IS NULL AND "status" = 'pending' AND "id" IN (${next})`;
+    },
     lastRows: (pairs) => {
       const values = Array.from({ length: pairs }, (_, i) => `(${p(2 * i + 1)}, ${p(2 * i + 2)})`).join(", ");
-      const pick = `SELECT (SELECT m."id" FROM "OutboxMessage" m WHERE m."integrationId" = v.i AND m."threadKey" = v.t ORDER BY m."id" DESC LIMIT 1) FROM (VALUES ${values}) AS v(i, t)`;
+      const last = THREAD_SEEK.replace(/\{I\}/g, "v.i").replace(/\{T\}/g, "v.t").replace("{OP}", "<").replace("{ID}", pg ? String(MAX_ID) : "9223372036854775807").replace(/\{DIR\}/g, " DESC");
+      const pick = `SELECT (${last}) FROM (VALUES ${values}) AS v(i, t)`;
       // SQLite names VALUES columns column1, column2 and has one writer anyway.
       return pg
-        ? `SELECT "id", "integrationId", "threadKey", "status" FROM "OutboxMessage" WHERE "id" IN (${pick}) FOR UPDATE`
+        ? `SELECT "id", "integrationId", "threadKey", "status" FROM "OutboxMessage" WHERE "id" = ANY(ARRAY(${pick})) FOR UPDATE`
         : `SELECT "id", "integrationId", "threadKey", "status" FROM "OutboxMessage" WHERE "id" IN (${pick.replace("AS v(i, t)", "AS v").replace(/v\.i/g, "v.column1").replace(/v\.t/g, "v.column2")})`;
     },
   };

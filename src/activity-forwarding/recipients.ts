@@ -33,7 +33,7 @@ export async function recipientsFor(tx: Tx, projectId: string): Promise<Recipien
   const connectorIds = [...new Set(integrations.map((i) => i.createdByUserId))];
   const connectors = await tx.user.findMany({
     where: { id: { in: connectorIds } },
-    select: { id: true, disabledAt: true, memberships: { where: { projectId }, select: { role: true } } },
+    select: { id: true, disabledAt: true, deletedAt: true, memberships: { where: { projectId }, select: { role: true } } },
   });
   const byId = new Map(connectors.map((c) => [c.id, c]));
   return integrations.map((i) => ({
@@ -44,9 +44,13 @@ export async function recipientsFor(tx: Tx, projectId: string): Promise<Recipien
   }));
 }
 
-function suspensionCause(archivedAt: Date | null, connector: { disabledAt: Date | null; memberships: unknown[] } | undefined): SuspensionCause | null {
+function suspensionCause(
+  archivedAt: Date | null,
+  connector: { disabledAt: Date | null; deletedAt: Date | null; memberships: unknown[] } | undefined,
+): SuspensionCause | null {
   if (archivedAt) return "project_archived";
-  if (!connector) return "connector_deleted";
+  // A deleted account normally stays as a scrubbed row (scrubbed in src/accounts/users.repository.ts).
+  if (!connector || connector.deletedAt) return "connector_deleted";
   if (connector.disabledAt) return "connector_disabled";
   if (connector.memberships.length === 0) return "connector_left";
   return null;

@@ -5,26 +5,27 @@ import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
-import { parseInput, type FieldErrors } from "../web/form.ts";
+import { databaseId, parseInput, type FieldErrors } from "../web/form.ts";
 import { csrf } from "../web/session.ts";
 import { findConfigurable, saveConfiguration, type Configurable, type ConfigurationDeps } from "./configuration.service.ts";
 
 const CONFIGURE = "/flowdock/configure";
 
+// Flowdock's source ids are integers; one that does not fit our column is not one of ours.
+const sourceId = databaseId("The integration id in the Configure link is not valid.");
 const sourceQuery = z.object({
-  integration_id: z.coerce.number().int().positive().optional(),
-  source: z.coerce.number().int().positive().optional(),
+  integration_id: sourceId.optional(),
+  source: sourceId.optional(),
   flow: z.string().regex(/^[\w:.-]{1,128}$/, "The flow id is not valid.").optional(),
-  source_url: z.url().optional(),
-}).transform((q, ctx) => {
   // `source_url` ends in /flows/<org>/<flow>/sources/<id>; its id is the source.
-  const fromUrl = q.source_url ? Number(/\/sources\/(\d+)$/.exec(new URL(q.source_url).pathname)?.[1]) : undefined;
-  const sourceId = q.integration_id ?? q.source ?? fromUrl;
-  if (!sourceId || !q.flow) {
+  source_url: z.url().transform((u) => /\/sources\/([^/]+)$/.exec(new URL(u).pathname)?.[1]).pipe(sourceId.optional()).optional(),
+}).transform((q, ctx) => {
+  const id = q.integration_id ?? q.source ?? q.source_url;
+  if (!id || !q.flow) {
     ctx.addIssue({ code: "custom", message: "The Configure link must name the integration and its flow." });
     return z.NEVER;
   }
-  return { sourceId, flowId: q.flow };
+  return { sourceId: id, flowId: q.flow };
 });
 
 const settingsForm = z.object({
@@ -58,7 +59,7 @@ export function configurationRoutes(deps: ConfigurationDeps): Router {
     const form = parseInput(settingsForm, req.body);
     if (!form.ok) return show(res, req, t, { errors: form.errors, values: { sourceName: String(req.body?.sourceName ?? ""), sendKinds: [] } }, 400);
     try {
-      await saveConfiguration(deps, t, form.data);
+      await saveConfiguration({ ...deps, logger: req.log }, t, form.data);
     } catch (err) {
       if (err instanceof AppError && err.code === "VALIDATION_FAILED" && err.details) return show(res, req, t, { errors: err.details, values: form.data }, 400);
       throw err;

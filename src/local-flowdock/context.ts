@@ -4,6 +4,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Store } from "./store/store.ts";
 import type { Faults } from "./control/faults.ts";
 import type { RateLimiter } from "./control/rate-limiter.ts";
+import type { SignInLimit } from "./sign-in-limit.ts";
 
 export interface SimulatorOptions {
   tokenTtlSeconds: number;
@@ -18,6 +19,7 @@ export interface SimulatorContext {
   baseUrl: () => string;
   faults: Faults;
   rateLimiter: RateLimiter;
+  signInLimit: SignInLimit;
   options: SimulatorOptions;
   logger: Logger;
 }

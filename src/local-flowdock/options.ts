@@ -12,6 +12,8 @@ export function localFlowdockOptions(config: Config, logger: Logger): LocalFlowd
     tokenTtlSeconds: config.simulator.tokenTtlSeconds,
     rateLimit: config.simulator.rateLimit,
     controlApi: config.simulator.controlApi,
+    signInLimit: config.simulator.signInLimit,
+    host: config.host,
     sessionSecret: config.sessionSecret,
     integration: {
       name: "Tracker",

@@ -9,6 +9,7 @@ import { Faults } from "./control/faults.ts";
 import { RateLimiter, type RateLimit } from "./control/rate-limiter.ts";
 import { seedDirectory, syncIntegrationApplication, type IntegrationRegistration } from "./seed.ts";
 import type { SimulatorContext } from "./context.ts";
+import { createSignInLimit, type SignInLimitSettings } from "./sign-in-limit.ts";
 import type { Logger } from "../observability/logger.ts";
 
 export interface LocalFlowdockOptions {
@@ -21,6 +22,8 @@ export interface LocalFlowdockOptions {
   codeTtlSeconds?: number;
   rateLimit?: RateLimit | null;
   controlApi?: boolean;
+  /** Sign-in attempts per account (page and password grant); default 10 per 15 minutes, null for none. */
+  signInLimit?: SignInLimitSettings | null;
   sessionSecret: string;
   /** The app's own registration, kept in line with its config at every start. */
   integration?: IntegrationRegistration;
@@ -30,6 +33,8 @@ export interface LocalFlowdockOptions {
 
 export interface LocalFlowdock {
   url: string;
+  /** Where it listens (host and port). */
+  address: AddressInfo;
   store: Store;
   ctx: SimulatorContext;
   close: () => Promise<void>;
@@ -54,6 +59,7 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
     baseUrl: () => baseUrl,
     faults: new Faults(options.random),
     rateLimiter: new RateLimiter(options.rateLimit ?? null, now),
+    signInLimit: createSignInLimit(store.db, options.signInLimit === undefined ? { points: 10, durationSeconds: 900 } : options.signInLimit),
     options: {
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
       codeTtlSeconds: options.codeTtlSeconds ?? 120,
@@ -85,11 +91,13 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
+  const { port } = address;
   baseUrl ||= `http://localhost:${port}`;
 
   return {
     url: baseUrl,
+    address,
     store,
     ctx,
     async close() {

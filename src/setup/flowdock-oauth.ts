@@ -32,6 +32,10 @@ export function useFlowdockStrategy(auth: passport.PassportStatic, settings: OAu
       clientSecret: settings.clientSecret,
       callbackURL: settings.callbackUrl,
       store: setupStateStore as unknown as StateStore,
+      // PKCE (S256): a code that leaks before we redeem it is useless without the
+      // verifier, which stays with this browser's pending setup.
+      pkce: true,
+      state: true,
       skipUserProfile: true,
     },
     // Only the access token matters: it creates the source and is then dropped.
@@ -60,24 +64,33 @@ function limitTokenRequestTime(strategy: OAuth2Strategy, timeoutMs: number): voi
   }, ...rest);
 }
 
-/** The state for a setup's authorize redirect, and the setup a returning state belongs to. */
+/**
+ * The state for a setup's authorize redirect, and the setup a returning state
+ * belongs to. With `pkce: true` passport-oauth2 calls store() with the code
+ * verifier it made (5 arguments) and expects verify() to hand it back as `ok`
+ * (a string), which it then sends with the token request.
+ */
 const setupStateStore = {
-  store(req: Request, appState: { setupId: string }, _meta: unknown, cb: (err: unknown, state?: string) => void) {
+  store(req: Request, codeVerifier: string, appState: { setupId: string }, _meta: unknown, cb: (err: unknown, state?: string) => void) {
     const state = randomToken();
-    updatePendingSetup(req, appState.setupId, { stateHash: sha256(state) });
+    // Only the state's hash is kept; the verifier must be sent as is, and is
+    // worthless without the code, which is never stored.
+    updatePendingSetup(req, appState.setupId, { stateHash: sha256(state), codeVerifier });
     cb(null, state);
   },
-  verify(req: Request, state: unknown, _meta: unknown, cb: (err: unknown, ok: boolean, info?: unknown) => void) {
-    const setupId = consumeState(req, state);
-    if (!setupId) return cb(null, false, { message: "state" });
-    cb(null, true, { setupId });
+  verify(req: Request, state: unknown, _meta: unknown, cb: (err: unknown, ok: string | false, info?: unknown) => void) {
+    const setupId = setupIdForState(req, state);
+    const codeVerifier = setupId ? findPendingSetup(req, setupId)?.codeVerifier : undefined;
+    consumeState(req, state);
+    if (!setupId || !codeVerifier) return cb(null, false, { message: "state" });
+    cb(null, codeVerifier, { setupId });
   },
 };
 
 /** Finds the pending setup a state was issued for and makes the state unusable again. */
 export function consumeState(req: Request, state: unknown): string | undefined {
   const setupId = setupIdForState(req, state);
-  if (setupId) updatePendingSetup(req, setupId, { stateHash: undefined });
+  if (setupId) updatePendingSetup(req, setupId, { stateHash: undefined, codeVerifier: undefined });
   return setupId;
 }
 

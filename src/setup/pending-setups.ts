@@ -12,6 +12,8 @@ export interface PendingSetup {
   createdAt: number;
   /** Hash of the OAuth `state` sent to Flowdock; cleared once used. */
   stateHash?: string;
+  /** PKCE's code verifier for that state (RFC 7636); cleared with it. */
+  codeVerifier?: string;
   sealedAccessToken?: string;
   /** The flow as Flowdock showed it on the confirmation screen; confirming uses its links. */
   flow?: Flow;

@@ -8,13 +8,16 @@ import { AppError, type ErrorAction } from "../errors.ts";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
 import { parseInput } from "../web/form.ts";
 import { csrf } from "../web/session.ts";
+import { limitRequests, type Limiter } from "../web/rate-limits.ts";
 import { beginPendingSetup, endPendingSetup, findPendingSetup, updatePendingSetup, type PendingSetup } from "./pending-setups.ts";
 import { consumeState, peekStateSetup, FLOWDOCK_SCOPES, FLOWDOCK_STRATEGY, type FlowdockAuthorization } from "./flowdock-oauth.ts";
 import { connectProject, prepareConfirmation, type SetupDeps } from "./setup.service.ts";
 
+/** The confirmation form's choice for "a new project, named here". */
+const NEW_PROJECT = "new";
 const FROM_INBOX_SETTINGS = "Open the flow's Inbox Settings in Flowdock and choose “Add integration” again.";
 
-export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; flowdockApiUrl: string }): Router {
+export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; flowdockApiUrl: string; setupLimit: Limiter }): Router {
   const router = Router();
   const setupQuery = z.object({
     // OAuth's own parameters belong on the callback: here passport would act on them
@@ -28,7 +31,7 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
   });
 
   // Step 1: the setup URI. Signed-out visitors sign in (or up) first and come back here.
-  router.get("/flowdock/setup", requireUser, (req, res, next) => {
+  router.get("/flowdock/setup", requireUser, limitRequests(deps.setupLimit, (req) => currentUser(req).id), (req, res, next) => {
     const query = parseInput(setupQuery, req.query);
     if (!query.ok) {
       throw new AppError("BAD_REQUEST", `${[...new Set(Object.values(query.errors).flat())].join(" ")} ${FROM_INBOX_SETTINGS}`, { title: "This setup link doesn't work" });
@@ -38,13 +41,23 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
     deps.auth.authenticate(FLOWDOCK_STRATEGY, { scope: FLOWDOCK_SCOPES, state: { setupId } } as unknown as passport.AuthenticateOptions)(req, res, next);
   });
 
+  // Flowdock sends each of these once; anything else did not come from Flowdock.
+  const callbackQuery = z.object({
+    code: z.string().max(512).optional(),
+    state: z.string().max(512).optional(),
+    error: z.string().max(512).optional(),
+    error_description: z.string().max(2048).optional(),
+  }, { error: "This answer from Flowdock is not valid." });
+
   router.get("/auth/flowdock/callback", requireUser, (req, res, next) => {
+    if (!parseInput(callbackQuery, req.query).ok) throw stateRejected();
     if (typeof req.query.error === "string") return declined(req);
     // Without a code passport would start a new authorization: this page is only reached from Flowdock.
     if (typeof req.query.code !== "string" || !req.query.code) throw stateRejected();
     // Known before passport uses up the state, so a failed exchange can offer a retry.
     const retry = retryAction(peekStateSetup(req, req.query.state));
     deps.auth.authenticate(FLOWDOCK_STRATEGY, { session: false }, (err: unknown, authorization: FlowdockAuthorization | false, info?: { state?: { setupId: string } }) => {
+      if (isRefusedGrant(err)) return next(codeRefused(err, retry));
       if (err) return next(tokenExchangeFailed(err, retry));
       const setupId = info?.state?.setupId;
       if (!authorization || !setupId) return next(stateRejected());
@@ -63,9 +76,10 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
 
   const confirmForm = z.object({
     projectId: z.string({ error: "Choose a project." }).min(1, "Choose a project."),
+    newProjectName: z.string().trim().max(100, "At most 100 characters.").optional(),
     sourceName: z.string().trim().max(100, "At most 100 characters.").optional(),
     createAnother: z.literal("yes").optional(),
-  });
+  }).refine((f) => f.projectId !== NEW_PROJECT || Boolean(f.newProjectName), { path: ["newProjectName"], message: "Give the new project a name." });
 
   // Step 4: create the source and store its flow token.
   router.post("/flowdock/setup/:setupId", requireUser, csrf.csrfSynchronisedProtection, async (req, res) => {
@@ -73,10 +87,12 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
     const setup = authorizedSetup(req);
     const user = currentUser(req);
     const form = parseInput(confirmForm, req.body);
-    const values = { projectId: req.body?.projectId, sourceName: req.body?.sourceName };
+    const values = { projectId: req.body?.projectId, newProjectName: req.body?.newProjectName, sourceName: req.body?.sourceName };
     if (!form.ok) return showConfirmAgain(req, res, setup, { values, errors: form.errors });
 
-    const result = await connectProject(deps, setup, { userId: user.id, projectId: form.data.projectId, sourceName: form.data.sourceName, createAnother: form.data.createAnother === "yes" });
+    const { projectId, newProjectName } = form.data;
+    const project = projectId === NEW_PROJECT && newProjectName ? { newName: newProjectName } : { id: projectId };
+    const result = await connectProject({ ...deps, logger: req.log }, setup, { userId: user.id, project, sourceName: form.data.sourceName, createAnother: form.data.createAnother === "yes" });
     if (result.kind === "exists") return showConfirmAgain(req, res, setup, { values, errors: {}, duplicate: result.existing });
     // The user's access token is not kept once the source exists.
     endPendingSetup(req, setupId);
@@ -115,6 +131,21 @@ function authorizedSetup(req: Request): PendingSetup {
 function stateRejected(): AppError {
   return new AppError("BAD_REQUEST", `This authorization did not come from a setup started in this browser, or it was already used or has expired. ${FROM_INBOX_SETTINGS}`, {
     title: "Setup could not be verified",
+  });
+}
+
+// passport-oauth2 turns Flowdock's {"error":"invalid_grant"} into a TokenError:
+// the code expired, was already used, or (PKCE) belongs to another setup. That
+// is not Flowdock failing, and trying again from the start fixes it.
+function isRefusedGrant(err: unknown): boolean {
+  return (err as { name?: string } | null)?.name === "TokenError" && (err as { code?: string }).code === "invalid_grant";
+}
+
+function codeRefused(cause: unknown, action: ErrorAction | undefined): AppError {
+  return new AppError("BAD_REQUEST", "This authorization has expired or was already used, so nothing was connected. Start the setup again to get a fresh one.", {
+    cause,
+    action: action ?? { href: "/projects", label: "Your projects" },
+    title: "This authorization can't be used",
   });
 }
 

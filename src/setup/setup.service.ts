@@ -41,12 +41,11 @@ export type ConnectResult = { kind: "created"; integration: Integration } | { ki
 export async function connectProject(
   deps: SetupDeps,
   setup: PendingSetup,
-  input: { userId: string; projectId: string; sourceName?: string; createAnother: boolean },
+  input: { userId: string; project: { id: string } | { newName: string }; sourceName?: string; createAnother: boolean },
 ): Promise<ConnectResult> {
-  const project = await deps.projects.findForMember(input.projectId, input.userId);
-  if (!project) throw new AppError("FORBIDDEN", "You can only connect projects you are a member of.");
   const flow = setup.flow;
   if (!flow) throw new AppError("BAD_REQUEST", `This setup was not confirmed on its confirmation page. ${START_AGAIN}`, { title: "Setup not confirmed" });
+  const project = await projectToConnect(deps, input.userId, input.project);
 
   const existing = await deps.integrations.listForProjectAndFlow(project.id, flow.id);
   if (existing.length > 0 && !input.createAnother) return { kind: "exists", existing };
@@ -83,6 +82,19 @@ export async function connectProject(
       title: "The integration was not saved",
     });
   }
+}
+
+// A newcomer creates their project right here and carries on. It is made
+// before the source: if Flowdock then fails, the project stays and is offered
+// on the confirmation screen when they try again.
+async function projectToConnect(deps: SetupDeps, userId: string, choice: { id: string } | { newName: string }) {
+  if ("newName" in choice) return { ...(await deps.projects.create(choice.newName, userId)), role: "owner" as const };
+  const project = await deps.projects.findForMember(choice.id, userId);
+  if (!project) throw new AppError("FORBIDDEN", "You can only connect projects you are a member of.");
+  if (project.archivedAt) {
+    throw new AppError("CONFLICT", `“${project.name}” is archived, so it can't post to a flow. An owner can unarchive it in its settings; then add the integration again.`, { title: "This project is archived" });
+  }
+  return project;
 }
 
 async function fetchFlow(deps: SetupDeps, setup: PendingSetup): Promise<Flow> {

@@ -4,6 +4,9 @@ import { Router, type Request } from "express";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
 import { AppError, notFound } from "../errors.ts";
 import { csrf } from "../web/session.ts";
+import { databaseId } from "../web/form.ts";
+
+const deliveryId = databaseId();
 import type { ProjectsRepository } from "../tracker/projects.repository.ts";
 import type { OutboxRepository } from "../activity-forwarding/outbox.repository.ts";
 import type { IntegrationsRepository } from "./integrations.repository.ts";
@@ -43,8 +46,8 @@ export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations
   router.post("/projects/:projectId/integrations/:integrationId/deliveries/:deliveryId/retry", csrf.csrfSynchronisedProtection, async (req, res) => {
     const { project, integration } = await integrationOf(req);
     if (project.role !== "owner") throw new AppError("FORBIDDEN", "Only a project owner can retry deliveries.");
-    const id = Number(req.params.deliveryId);
-    if (!Number.isSafeInteger(id) || !(await deps.outbox.revive(id, integration.id))) throw notFound("Dead delivery");
+    const id = deliveryId.safeParse(req.params.deliveryId);
+    if (!id.success || !(await deps.outbox.revive(id.data, integration.id))) throw notFound("Dead delivery");
     deps.onRetry?.();
     res.redirect(303, `/projects/${project.id}/integrations/${integration.id}`);
   });

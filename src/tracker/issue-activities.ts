@@ -67,12 +67,14 @@ function common(issue: Issue, actor: Person, links: Links): Omit<Activity, "kind
   };
 }
 
+// A title is Flowdock's plain text with only <a> allowed: every piece of
+// people's text in it (names, labels) is escaped here, the one place titles are built.
 function titleFor(change: IssueChange, issue: Issue): string {
   switch (change.kind) {
     case "issue.opened": return "opened the issue";
     case "issue.edited": return "edited the issue";
-    case "issue.assigned": return issue.assignee ? `assigned the issue to ${issue.assignee.name}` : "unassigned the issue";
-    case "issue.labelled": return issue.labels.length ? `labelled the issue ${issue.labels.join(", ")}` : "removed the issue's labels";
+    case "issue.assigned": return issue.assignee ? `assigned the issue to ${escapeHtml(issue.assignee.name)}` : "unassigned the issue";
+    case "issue.labelled": return issue.labels.length ? `labelled the issue ${escapeHtml(issue.labels.join(", "))}` : "removed the issue's labels";
     case "issue.closed": return "closed the issue";
     case "issue.reopened": return "reopened the issue";
   }

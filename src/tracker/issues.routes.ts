@@ -9,6 +9,7 @@ import { PRIORITIES, type Issue } from "./issue.ts";
 import type { IssuesRepository } from "./issues.repository.ts";
 import type { IssueInput, IssuesService } from "./issues.service.ts";
 import type { ProjectsRepository } from "./projects.repository.ts";
+import { assertWritable } from "./project-access.ts";
 
 const issueForm = z.object({
   title: z.string().trim().min(1, "Give the issue a title.").max(200, "At most 200 characters."),
@@ -46,6 +47,7 @@ export function issuesRoutes(deps: { issues: IssuesRepository; projects: Project
 
   router.get(`${base}/new`, async (req, res) => {
     const ctx = await pageContext(req);
+    assertWritable(ctx.project);
     res.render("issues/form", { title: "New issue", ...ctx, issue: null, values: {}, errors: {} });
   });
 
@@ -67,6 +69,7 @@ export function issuesRoutes(deps: { issues: IssuesRepository; projects: Project
 
   router.get(`${base}/:number/edit`, async (req, res) => {
     const ctx = await pageContext(req);
+    assertWritable(ctx.project);
     const issue = await deps.issues.findByNumber(ctx.project.id, number(req));
     if (!issue) throw notFound("Issue");
     res.render("issues/form", { title: `Edit #${issue.number}`, ...ctx, issue, values: formValues(issue), errors: {} });
@@ -97,6 +100,7 @@ export function issuesRoutes(deps: { issues: IssuesRepository; projects: Project
 
   router.post(`${base}/:number/comments`, csrf.csrfSynchronisedProtection, async (req, res) => {
     const ctx = await pageContext(req);
+    assertWritable(ctx.project);
     const form = parseInput(commentForm, req.body);
     if (!form.ok) {
       const issue = await deps.service.issueOf(currentUser(req), ctx.project.id, number(req));

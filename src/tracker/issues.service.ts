@@ -8,6 +8,7 @@ import type { Issue, Person, Priority } from "./issue.ts";
 import type { IssueChanges, IssuesRepository } from "./issues.repository.ts";
 import type { ProjectsRepository } from "./projects.repository.ts";
 import { activityFor, discussionFor, type IssueChange, type Links } from "./issue-activities.ts";
+import { assertWritable } from "./project-access.ts";
 
 export interface IssuesDeps {
   db: Database;
@@ -47,6 +48,12 @@ export function issuesService(deps: IssuesDeps) {
     return issue;
   }
 
+  // An archived project's issues can be read, never changed.
+  async function changeableIssueOf(actor: Person, projectId: string, number: number): Promise<Issue> {
+    assertWritable(await memberProject(actor, projectId));
+    return issueOf(actor, projectId, number);
+  }
+
   // Runs a change and records its activities in one transaction, then tells
   // whoever delivers them that they are committed.
   async function recordingChange<T>(work: (tx: Tx, record: (activity: Activity) => Promise<void>) => Promise<T>): Promise<T> {
@@ -71,7 +78,7 @@ export function issuesService(deps: IssuesDeps) {
 
   return {
     async open(actor: Person, projectId: string, input: IssueInput): Promise<Issue> {
-      await memberProject(actor, projectId);
+      assertWritable(await memberProject(actor, projectId));
       await checkAssignee(projectId, input.assigneeId);
       return recordingChange(async (tx, record) => {
         const created = await deps.issues.create(tx, { projectId, authorId: actor.id, ...input });
@@ -81,7 +88,7 @@ export function issuesService(deps: IssuesDeps) {
     },
 
     async edit(actor: Person, projectId: string, number: number, input: IssueInput): Promise<Issue> {
-      const issue = await issueOf(actor, projectId, number);
+      const issue = await changeableIssueOf(actor, projectId, number);
       await checkAssignee(projectId, input.assigneeId);
       const edited = (["title", "description", "priority"] as const).filter((f) => issue[f] !== input[f]);
       const relabelled = issue.labels.join("\n") !== input.labels.join("\n");
@@ -95,19 +102,19 @@ export function issuesService(deps: IssuesDeps) {
     },
 
     async close(actor: Person, projectId: string, number: number): Promise<Issue> {
-      const issue = await issueOf(actor, projectId, number);
+      const issue = await changeableIssueOf(actor, projectId, number);
       if (issue.status === "closed") return issue;
       return change(actor, issue, { status: "closed" }, () => [{ kind: "issue.closed" }]);
     },
 
     async reopen(actor: Person, projectId: string, number: number): Promise<Issue> {
-      const issue = await issueOf(actor, projectId, number);
+      const issue = await changeableIssueOf(actor, projectId, number);
       if (issue.status === "open") return issue;
       return change(actor, issue, { status: "open" }, () => [{ kind: "issue.reopened" }]);
     },
 
     async comment(actor: Person, projectId: string, number: number, body: string) {
-      const issue = await issueOf(actor, projectId, number);
+      const issue = await changeableIssueOf(actor, projectId, number);
       return recordingChange(async (tx, record) => {
         const added = await deps.issues.addComment(tx, { issueId: issue.id, authorId: actor.id, body });
         await record(discussionFor(added, issue, deps.links));

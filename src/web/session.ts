@@ -1,6 +1,8 @@
 // Our own sign-in sessions: express-session with its store in our database
 // (never the MemoryStore, so sessions survive restarts and work across
 // instances), cookies HttpOnly + SameSite=Lax, Secure when served over HTTPS.
+// A session row exists only for someone with something to keep: a signed-in
+// person, or a visitor on their way to sign in (where to come back to).
 import session from "express-session";
 import { DatabaseSessionStore } from "./session-store.ts";
 import { csrfSync } from "csrf-sync";
@@ -8,20 +10,51 @@ import type { Request, RequestHandler } from "express";
 import type { Database } from "../db/prisma-client.ts";
 
 export const SESSION_COOKIE = "tracker.sid";
-const WEEK_MS = 7 * 86_400_000;
 
-export function createSessionMiddleware(db: Database, options: { secret: string; secure: boolean }): RequestHandler {
+declare module "express-session" {
+  interface SessionData {
+    /** When this browser signed in (ms): the session ends an absolute lifetime later. */
+    signedInAt?: number;
+    passport?: { user?: string };
+  }
+}
+
+export interface SessionSettings {
+  secret: string;
+  secure: boolean;
+  /** A session unused this long expires (the cookie's rolling max age). */
+  idleMs: number;
+  /** A sign-in never lasts longer than this, however active. */
+  absoluteMs: number;
+}
+
+export function createSessionMiddleware(db: Database, options: SessionSettings): RequestHandler[] {
   // No pruning timer here: main.ts runs pruneExpiredSessions, so tests hold no timers.
   const store = new DatabaseSessionStore(db);
-  return session({
+  return [session({
     name: SESSION_COOKIE,
     secret: options.secret,
     store,
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    cookie: { httpOnly: true, sameSite: "lax", secure: options.secure, maxAge: WEEK_MS },
-  });
+    cookie: { httpOnly: true, sameSite: "lax", secure: options.secure, maxAge: options.idleMs },
+  }), absoluteLifetime(options.absoluteMs)];
+}
+
+// The first request that finds someone signed in starts the clock; once it has
+// run out the session is replaced by an empty one, so they are signed out.
+function absoluteLifetime(absoluteMs: number): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.session?.passport?.user) return next();
+    const signedInAt = req.session.signedInAt;
+    if (signedInAt === undefined) {
+      req.session.signedInAt = Date.now();
+      return next();
+    }
+    if (Date.now() - signedInAt < absoluteMs) return next();
+    req.session.regenerate((err) => next(err));
+  };
 }
 
 export async function pruneExpiredSessions(db: Database, now = new Date()): Promise<number> {
@@ -29,7 +62,33 @@ export async function pruneExpiredSessions(db: Database, now = new Date()): Prom
   return count;
 }
 
-// Synchronizer tokens kept in the session; every form carries one as `_csrf`.
+// Synchronizer tokens; every form carries one as `_csrf`. A signed-in person's
+// lives in their session. An anonymous visitor's (the sign-in and sign-up
+// forms) lives in an HttpOnly SameSite cookie of its own, so that viewing a
+// form writes no session row; another site can neither read nor set it
+// (the __Host- prefix keeps subdomains out when served over HTTPS).
+const ANONYMOUS_TOKEN = Symbol("anonymous csrf token");
+type WithToken = Request & { [ANONYMOUS_TOKEN]?: string };
+
+const anonymousCookie = (req: Request) => (req.secure ? "__Host-tracker.csrf" : "tracker.csrf");
+
+function anonymousToken(req: WithToken): string | undefined {
+  if (req[ANONYMOUS_TOKEN]) return req[ANONYMOUS_TOKEN];
+  const name = `${anonymousCookie(req)}=`;
+  const found = req.headers.cookie?.split(";").map((c) => c.trim()).find((c) => c.startsWith(name))?.slice(name.length);
+  return found && /^[0-9a-f]{64,256}$/.test(found) ? found : undefined;
+}
+
 export const csrf = csrfSync({
   getTokenFromRequest: (req: Request) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
+  getTokenFromState: (req) => (req.user ? req.session.csrfToken : anonymousToken(req)),
+  storeTokenInState: (req, token) => {
+    if (req.user) {
+      req.session.csrfToken = token;
+      return;
+    }
+    if (!token) return;
+    (req as WithToken)[ANONYMOUS_TOKEN] = token;
+    req.res?.cookie(anonymousCookie(req), token, { httpOnly: true, sameSite: "lax", secure: req.secure, path: "/" });
+  },
 });

@@ -3,6 +3,9 @@
 // thread drains in quadratic time (issue 12). Asserted on the query plan each
 // database chooses, with no statistics gathered and after ANALYZE, and on
 // PostgreSQL on the rows the plan actually read.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -17,13 +20,18 @@ import type { DatabaseKind } from "../../src/db/database-url.ts";
 
 const BULK_HISTORY = 20_000; // delivered rows of the hot thread, as a busy week leaves them
 const HISTORY = 40; // and more, delivered through claim and acknowledge
-const HOT_TAIL = 60; // queued behind the hot thread's head
+const HOT_TAIL = 60; // queued behind the hot thread's head (fewer than the quiet threads' events)
 const QUIET_THREADS = 8;
 const QUIET_TAIL = 10;
 const HEADS = 1 + QUIET_THREADS;
 
 let app: TestApp | undefined;
-afterEach(async () => { await app?.close(); app = undefined; });
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+  for (const c of cleanups.splice(0)) c();
+});
 
 /** One hot thread with a delivered history and a queued tail, and quiet threads with tails of their own. */
 async function busyOutbox(testApp: TestApp, kind: DatabaseKind): Promise<OutboxRepository> {
@@ -56,8 +64,11 @@ async function busyOutbox(testApp: TestApp, kind: DatabaseKind): Promise<OutboxR
     const [row] = await outbox.claim("history", 1, 60_000);
     await outbox.acknowledge([row!.id], "history");
   }
-  await record("issue:hot", HOT_TAIL);
-  for (let t = 0; t < QUIET_THREADS; t++) await record(`issue:quiet-${t}`, QUIET_TAIL);
+  // The hot thread's tail interleaved with the quiet threads' events, which also come last.
+  for (let i = 0; i < QUIET_THREADS * QUIET_TAIL; i++) {
+    if (i < HOT_TAIL) await record("issue:hot", 1);
+    await record(`issue:quiet-${i % QUIET_THREADS}`, 1);
+  }
   await fanOutAll();
   expect(await db.outboxMessage.count({ where: { status: "sent" } })).toBe(BULK_HISTORY + HISTORY);
   expect(await db.outboxMessage.count({ where: { status: "pending" } })).toBe(HOT_TAIL + QUIET_THREADS * QUIET_TAIL);
@@ -66,12 +77,14 @@ async function busyOutbox(testApp: TestApp, kind: DatabaseKind): Promise<OutboxR
 
 describe("the claim's query plan on SQLite", () => {
   it("when a thread has a long delivered history and a queued tail, the claim searches the heads' index range only, with or without statistics", async () => {
-    app = await startTestApp("http://127.0.0.1:9");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "claim-plan-"));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    app = await startTestApp("http://127.0.0.1:9", { DATABASE_URL: `file:${path.join(dir, "app.db")}` });
     const outbox = await busyOutbox(app, "sqlite");
     const sql = outboxSql("sqlite");
     const now = sql.ts(new Date(Date.now() + 1000));
     const plan = () => {
-      const file = new Sqlite(app!.dbFile, { readonly: true });
+      const file = new Sqlite(app!.dbFile!, { readonly: true });
       try {
         return sql.claim("w", now, now, 100).statements.flatMap((st) => (file.prepare(`EXPLAIN QUERY PLAN ${st.sql}`).all(...st.params) as { detail: string }[]).map((r) => r.detail));
       } finally {
@@ -87,7 +100,7 @@ describe("the claim's query plan on SQLite", () => {
 
     // Acknowledging a head and promoting the next row seeks the thread's index.
     const promotePlan = () => {
-      const file = new Sqlite(app!.dbFile, { readonly: true });
+      const file = new Sqlite(app!.dbFile!, { readonly: true });
       try {
         return (file.prepare(`EXPLAIN QUERY PLAN ${sql.promote(1)}`).all(now, now, 1) as { detail: string }[]).map((r) => r.detail);
       } finally {
@@ -171,14 +184,28 @@ describe.skipIf(!pgUp)("the claim's query plan on PostgreSQL", () => {
       };
       const expectSeeks = (plan: PlanNode[]) => {
         expect(plan.filter((n) => n["Relation Name"] === "OutboxMessage").map((n) => n["Node Type"])).not.toContain("Seq Scan");
+        expect(plan.map((n) => n["Index Name"])).toContain("OutboxMessage_integrationId_threadKey_id_idx");
         for (const n of plan.filter((n) => n["Index Name"]?.startsWith("OutboxMessage_"))) expect((n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1)).toBeLessThanOrEqual(2);
       };
 
-      expectHeadsOnly(await plan());
-      expectSeeks(await promote());
-      await client.query("ANALYZE");
-      expectHeadsOnly(await plan());
-      expectSeeks(await promote());
+      // Fanning out a new event of the hot thread looks up the thread's last row only.
+      const lastRow = async () => {
+        const integration = await app!.db.integration.findFirstOrThrow();
+        await client.query("BEGIN");
+        try {
+          const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.lastRows(1)}`, [integration.id, "issue:hot"]);
+          return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+        } finally {
+          await client.query("ROLLBACK");
+        }
+      };
+
+      for (const when of ["no statistics", "after ANALYZE"]) {
+        if (when === "after ANALYZE") await client.query("ANALYZE");
+        expectHeadsOnly(await plan());
+        expectSeeks(await promote());
+        expectSeeks(await lastRow());
+      }
     } finally {
       await client.end();
     }

@@ -2,9 +2,8 @@
 // project posts to; the worker fans events out to each integration that wants
 // them, through the one recipient rule, exactly once and in order.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import Sqlite from "better-sqlite3";
 import { api, startTestFlowdock } from "../support/local-flowdock.ts";
-import { startTestApp, type TestApp } from "../support/app.ts";
+import { startTestApp, TEST_DATABASE, type TestApp } from "../support/app.ts";
 import { allMessages, connectDemoProject, signedIn, until } from "../support/tracker.ts";
 import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
 import { outboxRepository } from "../../src/activity-forwarding/outbox.repository.ts";
@@ -28,6 +27,20 @@ afterEach(async () => {
   await app.close();
   await fd.close();
 });
+
+/** Makes the database refuse inserts into `table` matching `when` (on NEW), as a full disk would; returns how to stop. */
+async function refuseInserts(table: string, when: string): Promise<() => Promise<void>> {
+  if (TEST_DATABASE === "postgresql") {
+    await app.db.$executeRawUnsafe(`CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql`);
+    await app.db.$executeRawUnsafe(`CREATE TRIGGER refuse BEFORE INSERT ON "${table}" FOR EACH ROW WHEN (${when}) EXECUTE FUNCTION refuse()`);
+    return async () => {
+      await app.db.$executeRawUnsafe(`DROP TRIGGER refuse ON "${table}"`);
+      await app.db.$executeRawUnsafe(`DROP FUNCTION refuse()`);
+    };
+  }
+  await app.db.$executeRawUnsafe(`CREATE TRIGGER refuse BEFORE INSERT ON "${table}" WHEN ${when} BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+  return async () => { await app.db.$executeRawUnsafe(`DROP TRIGGER refuse`); };
+}
 
 const undelivered = async () => (await app.db.outboxEvent.count({ where: { fannedOut: false } })) + (await app.db.outboxMessage.count({ where: { status: "pending" } }));
 
@@ -92,16 +105,14 @@ describe("fanning events out to a project's integrations", () => {
     const n = await demo.open({ title: "Unlucky" });
     await demo.comment(n, "one");
     // The database refuses the second integration's rows, as a full disk would.
-    const raw = new Sqlite(app.dbFile);
-    raw.exec(`CREATE TRIGGER refuse BEFORE INSERT ON "OutboxMessage" WHEN NEW."integrationId" = '${ids.muted}' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
-    const outbox = outboxRepository(app.db, "sqlite");
+    const allow = await refuseInserts("OutboxMessage", `NEW."integrationId" = '${ids.muted}'`);
+    const outbox = outboxRepository(app.db, TEST_DATABASE);
     await expect(outbox.fanOut()).rejects.toThrow(/disk full/);
     expect(await app.db.outboxMessage.count()).toBe(0);
     expect(await app.db.outboxEvent.count({ where: { fannedOut: false } })).toBe(2);
     expect((await app.db.integration.findUniqueOrThrow({ where: { id: ids.left } })).skippedWhileSuspended).toBe(0);
 
-    raw.exec(`DROP TRIGGER refuse`);
-    raw.close();
+    await allow();
     // Two fan-outs at once, then more: still once each.
     await Promise.all([outbox.fanOut(), outbox.fanOut()]);
     expect(await outbox.fanOut()).toBe(0);
@@ -120,9 +131,7 @@ describe("fanning events out to a project's integrations", () => {
     const refused = await demo.agent.post(`/projects/${demo.project.id}/issues`).type("form").send({ _csrf: demo.csrf, title: "x", assigneeId: "nobody" });
     expect(refused.status).toBe(400);
     // …and a change that fails inside its transaction takes its event with it.
-    const raw = new Sqlite(app.dbFile);
-    raw.exec(`CREATE TRIGGER refuse AFTER INSERT ON "OutboxEvent" BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
-    raw.close();
+    await refuseInserts("OutboxEvent", "1 = 1");
     const failed = await demo.agent.post(`/projects/${demo.project.id}/issues`).type("form").send({ _csrf: demo.csrf, title: "Lost" });
     expect(failed.status).toBeGreaterThanOrEqual(500);
     expect(await app.db.issue.count()).toBe(before);

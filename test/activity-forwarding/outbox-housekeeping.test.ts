@@ -7,6 +7,7 @@ import { startTestApp, type TestApp } from "../support/app.ts";
 import { outboxRepository } from "../../src/activity-forwarding/outbox.repository.ts";
 import { integrationsRepository } from "../../src/sources/integrations.repository.ts";
 import { createTokenCipher } from "../../src/crypto/token-cipher.ts";
+import { databaseKind } from "../../src/db/database-url.ts";
 
 let app: TestApp;
 beforeEach(async () => { app = await startTestApp("http://127.0.0.1:9"); });
@@ -28,7 +29,7 @@ describe("outbox housekeeping", () => {
     };
     await app.db.outboxMessage.createMany({ data: [await row("sent", 10), await row("sent", 8), await row("sent", 1), await row("pending", null), await row("dead", null)] });
 
-    const outbox = outboxRepository(app.db, "sqlite");
+    const outbox = outboxRepository(app.db, databaseKind(app.config.databaseUrl));
     expect(await outbox.pruneSent(new Date(Date.now() - 7 * day))).toBe(2);
     const left = await app.db.outboxMessage.findMany({ select: { status: true } });
     expect(left.map((r) => r.status).sort()).toEqual(["dead", "pending", "sent"]);

@@ -20,7 +20,7 @@ describe("configuration", () => {
       env: "development", port: 3000, appBaseUrl: "http://localhost:3000", databaseUrl: "file:./data/app.db",
       flowdock: { apiUrl: "http://localhost:4000", oauthUrl: "http://localhost:4000", clientId: "reference-integration-dev", timeoutMs: 10_000 },
       simulator: { enabled: true, port: 4000, rateLimit: null, controlApi: false },
-      delivery: { inProcessWorker: true, concurrency: 8, maxAttempts: 12, leaseMs: 60_000 },
+      delivery: { inProcessWorker: true, concurrency: 8, maxAttempts: 12, leaseMs: 10_000 },
     });
     expect(config.tokenEncryptionKeys[0]!.key).toHaveLength(32);
   });

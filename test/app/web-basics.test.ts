@@ -63,8 +63,10 @@ describe("the app's basics", () => {
 
   it("when someone signs in, the session id changes and the cookie is HttpOnly and SameSite=Lax", async () => {
     const agent = request.agent(app.app);
+    // A session that exists before signing in (here: where to come back to); the sign-in form itself starts none.
+    const protectedPage = await agent.get("/projects").redirects(0);
+    const before = String(protectedPage.headers["set-cookie"]).match(/tracker\.sid=([^;]+)/)?.[1];
     const page = await agent.get("/sign-in");
-    const before = String(page.headers["set-cookie"]).match(/tracker\.sid=([^;]+)/)?.[1];
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
     const res = await agent.post("/sign-in").type("form").send({ _csrf: csrf, email: "demo@example.com", password: "demo" }).expect(303);
     const cookie = String(res.headers["set-cookie"]);

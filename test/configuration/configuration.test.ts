@@ -9,6 +9,7 @@ import { connectDemoProject, signedIn } from "../support/tracker.ts";
 import { hashPassword } from "../../src/crypto/password.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 import { outboxRepository } from "../../src/activity-forwarding/outbox.repository.ts";
+import { databaseKind } from "../../src/db/database-url.ts";
 
 let fd: LocalFlowdock;
 let app: TestApp;
@@ -53,7 +54,7 @@ describe("configuring an integration", () => {
     const n = await demo.open({ title: "Counted" });
     await demo.comment(n, "not sent");
     // What the delivery worker queues for this flow when it fans the events out.
-    while (await outboxRepository(app.db, "sqlite").fanOut() > 0);
+    while (await outboxRepository(app.db, databaseKind(app.config.databaseUrl)).fanOut() > 0);
     const rows = await app.db.outboxMessage.findMany({ where: { integrationId: integration.id }, include: { event: true } });
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]!.event.payload).title).toBe("opened the issue");

@@ -1,7 +1,6 @@
 // The setup flow end to end, over real HTTP: our app (supertest) and a local
 // Flowdock on a free port, with a person's browser going back and forth.
 import crypto from "node:crypto";
-import Sqlite from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, passwordToken, startTestFlowdock } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
@@ -95,9 +94,8 @@ describe("setting up the integration from a flow's Inbox Settings", () => {
     const flowToken = await integrationsRepository(app.db, createTokenCipher(app.config.tokenEncryptionKeys)).openFlowToken(integration!.id);
     const posted = await api(fd.url, "/messages", { method: "POST", body: { flow_token: flowToken, event: "discussion", author: { name: "Test" }, body: "hi", external_thread_id: "t1", thread: { title: "T" } } });
     expect(posted.status).toBe(202);
-    const raw = new Sqlite(app.dbFile, { readonly: true });
-    const rows = JSON.stringify(raw.prepare('SELECT * FROM "Integration"').all()) + JSON.stringify(raw.prepare('SELECT * FROM "Session"').all());
-    raw.close();
+    const raw = async (table: string) => JSON.stringify(await app.db.$queryRawUnsafe(`SELECT * FROM "${table}"`), (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v));
+    const rows = (await raw("Integration")) + (await raw("Session"));
     expect(rows).not.toContain(flowToken!);
     expect(rows).toContain("v1.dev.");
     // Once the source exists, no setup (and so no Flowdock access token) is left in the session.
@@ -289,9 +287,12 @@ describe("setting up the integration from a flow's Inbox Settings", () => {
     const browser = new Browser(app.app, fd.url);
     await browser.signInToApp();
     const { confirmUrl, page } = await reachConfirmation(browser);
-    const raw = new Sqlite(app.dbFile);
-    raw.exec(`CREATE TRIGGER refuse_integrations BEFORE INSERT ON "Integration" BEGIN SELECT RAISE(ABORT, 'disk is full'); END;`);
-    raw.close();
+    if (app.dbFile) {
+      await app.db.$executeRawUnsafe(`CREATE TRIGGER refuse_integrations BEFORE INSERT ON "Integration" BEGIN SELECT RAISE(ABORT, 'disk is full'); END;`);
+    } else {
+      await app.db.$executeRawUnsafe(`CREATE FUNCTION refuse_integrations() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk is full'; END $$ LANGUAGE plpgsql`);
+      await app.db.$executeRawUnsafe(`CREATE TRIGGER refuse_integrations BEFORE INSERT ON "Integration" FOR EACH ROW EXECUTE FUNCTION refuse_integrations()`);
+    }
 
     const res = await confirm(browser, confirmUrl, page.text);
     expect(res.status).toBe(500);

@@ -17,7 +17,8 @@ export class Browser {
   readonly app: Agent;
   readonly flowdock: Agent;
 
-  constructor(app: express.Express, private readonly flowdockUrl: string) {
+  /** `app` is an Express app, or the URL of instances behind a load balancer. */
+  constructor(app: express.Express | string, private readonly flowdockUrl: string) {
     this.app = request.agent(app);
     this.flowdock = request.agent(flowdockUrl);
   }

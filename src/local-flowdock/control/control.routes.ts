@@ -31,6 +31,20 @@ function target(value: string): FaultTarget {
 export function controlRoutes(ctx: SimulatorContext, actions: { reset: () => Promise<void>; advanceClock: (ms: number) => void }): Router {
   const router = Router();
 
+  // Another site could otherwise drive this API through a visitor's browser (a
+  // plain form POST to /reset wiped everything): bodies must be JSON, which a
+  // form can't send and a cross-site script can't send without a preflight we
+  // never answer, and a browser's Origin must be the local Flowdock's own.
+  // Tests and tools send no Origin at all.
+  router.use((req, _res, next) => {
+    const origin = req.get("origin");
+    if (req.get("sec-fetch-site") === "cross-site" || (origin !== undefined && origin !== new URL(ctx.baseUrl()).origin)) {
+      throw new ApiError(403, "The control API does not accept requests from other sites");
+    }
+    if (req.get("content-type") !== undefined && !req.is("application/json")) throw new ApiError(415, "The control API accepts JSON bodies only");
+    next();
+  });
+
   router.get("/state", (_req, res) => {
     res.json({ faults: ctx.faults.snapshot(), rateLimit: ctx.rateLimiter.current(), now: ctx.now() });
   });

@@ -1,5 +1,6 @@
 // POST /oauth/token: the authorization_code, refresh_token and password grants
 // (RFC 6749 §4.1.3, §6, §4.3). Errors use the RFC's {error, error_description}.
+import crypto from "node:crypto";
 import { Router, type Request, type Response } from "express";
 import type { SimulatorContext } from "../context.ts";
 import type { ApplicationRow } from "../store/applications.repository.ts";
@@ -8,17 +9,31 @@ import { randomToken, sha256 } from "../../crypto/random.ts";
 import { parseScopes } from "./scopes.ts";
 
 class OAuthError extends Error {
-  constructor(readonly status: number, readonly error: string, description: string) {
+  constructor(readonly status: number, readonly error: string, description: string, readonly headers: Record<string, string> = {}) {
     super(description);
   }
 }
 
 const str = (value: unknown) => (typeof value === "string" && value !== "" ? value : undefined);
 
+function verifierMatches(verifier: string | undefined, challenge: string): boolean {
+  if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false;
+  return crypto.createHash("sha256").update(verifier).digest("base64url") === challenge;
+}
+
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
+}
+
 function clientCredentials(req: Request): { id?: string | undefined; secret?: string | undefined } {
   const basic = req.get("authorization")?.match(/^Basic\s+(\S+)$/i);
   if (basic) {
-    const [id, secret] = Buffer.from(basic[1]!, "base64").toString().split(":").map(decodeURIComponent);
+    // RFC 6749 §2.3.1: both halves are URL-encoded; one that is not valid authenticates nobody.
+    const [id, secret] = Buffer.from(basic[1]!, "base64").toString().split(":").map(formDecode);
     return { id, secret };
   }
   return { id: str(req.body?.client_id), secret: str(req.body?.client_secret) };
@@ -69,6 +84,10 @@ export function tokenRoutes(ctx: SimulatorContext): Router {
       if ((row.redirect_uri !== null || redirectUri !== undefined) && redirectUri !== (row.redirect_uri ?? app.callback_uri)) {
         throw new OAuthError(400, "invalid_grant", "redirect_uri does not match the one the code was issued for");
       }
+      // PKCE: a code issued for a challenge is redeemed only with its verifier (RFC 7636 §4.6).
+      if (row.code_challenge !== null && !verifierMatches(str(req.body?.code_verifier), row.code_challenge)) {
+        throw new OAuthError(400, "invalid_grant", "code_verifier does not match the code_challenge");
+      }
       if (!store.grants.useCode(code)) throw new OAuthError(400, "invalid_grant", "The authorization code was already used");
       issue(res, app, row.user_id, row.scope.split(" "), row.code_hash);
     },
@@ -89,10 +108,15 @@ export function tokenRoutes(ctx: SimulatorContext): Router {
       if (!email || !password) throw new OAuthError(400, "invalid_request", "username and password are required");
       const scopes = parseScopes(req.body?.scope);
       if (!scopes) throw new OAuthError(400, "invalid_scope", "Unknown scope");
+      const waitSeconds = await ctx.signInLimit.attempt(email);
+      // RFC 6749 has no code for this; "slow_down" (RFC 8628 §3.5) is the
+      // registered one that means "ask less often", with Retry-After saying when.
+      if (waitSeconds !== null) throw new OAuthError(429, "slow_down", "Too many sign-in attempts for this account; try again later", { "Retry-After": String(waitSeconds) });
       const user = store.directory.userByEmail(email);
       if (!user || !(await verifyPassword(password, user.password_hash))) {
         throw new OAuthError(400, "invalid_grant", "Wrong email or password");
       }
+      await ctx.signInLimit.succeeded(email);
       issue(res, app, user.id, scopes, randomToken(16));
     },
   };
@@ -107,7 +131,7 @@ export function tokenRoutes(ctx: SimulatorContext): Router {
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       if (err.status === 401) res.set("WWW-Authenticate", 'Basic realm="Flowdock"');
-      res.status(err.status).set("Cache-Control", "no-store").json({ error: err.error, error_description: err.message });
+      res.status(err.status).set(err.headers).set("Cache-Control", "no-store").json({ error: err.error, error_description: err.message });
     }
   });
 

@@ -85,6 +85,14 @@ const MIGRATIONS = [
     sid TEXT PRIMARY KEY, data TEXT NOT NULL, expires_at INTEGER NOT NULL
   );
   `,
+  // rate-limiter-flexible's RateLimiterSQLite counters (its own table layout).
+  `
+  CREATE TABLE rate_limits (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER);
+  `,
+  // PKCE (RFC 7636): the S256 challenge a code was issued for.
+  `
+  ALTER TABLE authorization_codes ADD COLUMN code_challenge TEXT;
+  `,
 ];
 
 export function openDatabase(file: string): SqliteDatabase {

@@ -4,16 +4,16 @@
 import { randomToken, sha256 } from "../../crypto/random.ts";
 import type { SqliteDatabase } from "./database.ts";
 
-export interface CodeRow { code_hash: string; application_id: number; user_id: number; redirect_uri: string | null; scope: string; expires_at: number; used_at: number | null }
+export interface CodeRow { code_hash: string; application_id: number; user_id: number; redirect_uri: string | null; scope: string; expires_at: number; used_at: number | null; code_challenge: string | null }
 export interface AccessTokenRow { token_hash: string; application_id: number; user_id: number; scope: string; expires_at: number; grant_id: string }
 export interface RefreshTokenRow { token_hash: string; application_id: number; user_id: number; scope: string; grant_id: string; revoked_at: number | null }
 
 export function grantsRepository(db: SqliteDatabase, now: () => number) {
   return {
-    createCode(input: { applicationId: number; userId: number; redirectUri: string | null; scope: string; ttlSeconds: number }): string {
+    createCode(input: { applicationId: number; userId: number; redirectUri: string | null; scope: string; ttlSeconds: number; codeChallenge?: string | null }): string {
       const code = randomToken(24);
-      db.prepare(`INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri, scope, expires_at) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(sha256(code), input.applicationId, input.userId, input.redirectUri, input.scope, now() + input.ttlSeconds * 1000);
+      db.prepare(`INSERT INTO authorization_codes (code_hash, application_id, user_id, redirect_uri, scope, expires_at, code_challenge) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(sha256(code), input.applicationId, input.userId, input.redirectUri, input.scope, now() + input.ttlSeconds * 1000, input.codeChallenge ?? null);
       return code;
     },
     codeByValue: (code: string) => db.prepare<[string], CodeRow>("SELECT * FROM authorization_codes WHERE code_hash = ?").get(sha256(code)),

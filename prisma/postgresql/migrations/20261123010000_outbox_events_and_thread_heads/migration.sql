@@ -24,6 +24,9 @@ SELECT setval(pg_get_serial_sequence('"OutboxEvent"', 'id'), coalesce((SELECT ma
 -- DropIndex
 DROP INDEX "OutboxMessage_status_availableAt_idx";
 
+-- CreateIndex
+CREATE INDEX "OutboxMessage_status_idx" ON "OutboxMessage"("status");
+
 -- AlterTable
 ALTER TABLE "OutboxMessage" ADD COLUMN "dueAt" TIMESTAMP(3),
 ADD COLUMN     "eventId" INTEGER;

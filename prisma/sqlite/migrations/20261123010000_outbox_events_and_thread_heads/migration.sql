@@ -48,6 +48,7 @@ DROP TABLE "OutboxMessage";
 ALTER TABLE "new_OutboxMessage" RENAME TO "OutboxMessage";
 CREATE UNIQUE INDEX "OutboxMessage_uuid_key" ON "OutboxMessage"("uuid");
 CREATE INDEX "OutboxMessage_dueAt_idx" ON "OutboxMessage"("dueAt");
+CREATE INDEX "OutboxMessage_status_idx" ON "OutboxMessage"("status");
 CREATE INDEX "OutboxMessage_integrationId_threadKey_id_idx" ON "OutboxMessage"("integrationId", "threadKey", "id");
 CREATE UNIQUE INDEX "OutboxMessage_eventId_integrationId_key" ON "OutboxMessage"("eventId", "integrationId");
 PRAGMA foreign_keys=ON;

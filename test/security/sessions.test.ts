@@ -1,0 +1,89 @@
+// What sessions keep and for how long: never an OAuth code, state or token; no
+// row at all for an anonymous visitor with nothing to keep (their sign-in form's
+// CSRF token rides in a cookie instead); and a sign-in ends after an absolute
+// lifetime however active it is, beside the idle expiry.
+import request from "supertest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startTestFlowdock } from "../support/local-flowdock.ts";
+import { startTestApp, type TestApp } from "../support/app.ts";
+import { csrfFrom } from "../support/browser.ts";
+import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
+
+let fd: LocalFlowdock;
+let app: TestApp;
+beforeEach(async () => { fd = await startTestFlowdock(); });
+afterEach(async () => {
+  await app.close();
+  await fd.close();
+});
+
+const storedSessions = async () => (await app.db.session.findMany()).map((row) => row.data).join("\n");
+
+describe("what a session keeps", () => {
+  it("when Flowdock's callback is hit while signed out, neither its code nor its state is stored, before or after signing in", async () => {
+    app = await startTestApp(fd.url);
+    const agent = request.agent(app.app);
+    const res = await agent.get("/auth/flowdock/callback?code=LEAKYCODE0123456789&state=LEAKYSTATE0123456789").redirects(0);
+    expect(res.status).toBeGreaterThanOrEqual(300);
+    expect(res.status).toBeLessThan(500);
+    expect(await storedSessions()).not.toMatch(/LEAKYCODE|LEAKYSTATE/);
+
+    const page = await agent.get("/sign-in");
+    const signedIn = await agent.post("/sign-in").type("form").redirects(0).send({ _csrf: csrfFrom(page.text), email: "demo@example.com", password: "demo" });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.location).not.toMatch(/code=|state=/);
+    expect(await storedSessions()).not.toMatch(/LEAKYCODE|LEAKYSTATE/);
+  });
+
+  it("when anonymous visitors view pages, including the sign-in and sign-up forms, no session row is written", async () => {
+    app = await startTestApp(fd.url);
+    for (let i = 0; i < 25; i++) {
+      for (const path of ["/", "/sign-in", "/sign-up", "/no-such-page"]) await request(app.app).get(path);
+    }
+    expect(await app.db.session.count()).toBe(0);
+  });
+
+  it("when an anonymous visitor signs in from the form, its CSRF token still protects it and the session starts only then", async () => {
+    app = await startTestApp(fd.url);
+    const agent = request.agent(app.app);
+    const page = await agent.get("/sign-in");
+    const forged = await agent.post("/sign-in").type("form").redirects(0).send({ _csrf: "not-the-token", email: "demo@example.com", password: "demo" });
+    expect(forged.status).toBe(403);
+    const other = await request(app.app).post("/sign-in").type("form").redirects(0).send({ _csrf: csrfFrom(page.text), email: "demo@example.com", password: "demo" });
+    expect(other.status).toBe(403);
+    expect(await app.db.session.count()).toBe(0);
+    const ok = await agent.post("/sign-in").type("form").redirects(0).send({ _csrf: csrfFrom(page.text), email: "demo@example.com", password: "demo" });
+    expect(ok.status).toBe(303);
+    expect(await app.db.session.count()).toBe(1);
+    expect((await agent.get("/projects")).status).toBe(200);
+  });
+});
+
+describe("how long a sign-in lasts", () => {
+  it("when a person stays active past the absolute lifetime, they are signed out and their session row is gone", async () => {
+    app = await startTestApp(fd.url, { SESSION_IDLE_TIMEOUT: "1h", SESSION_ABSOLUTE_TIMEOUT: "2s" });
+    const agent = request.agent(app.app);
+    const page = await agent.get("/sign-in");
+    await agent.post("/sign-in").type("form").send({ _csrf: csrfFrom(page.text), email: "demo@example.com", password: "demo" }).expect(303);
+    const started = Date.now();
+    while (Date.now() - started < 1500) {
+      expect((await agent.get("/projects").redirects(0)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await new Promise((r) => setTimeout(r, 2100 - (Date.now() - started)));
+    const after = await agent.get("/projects").redirects(0);
+    expect(after.status).toBe(303);
+    expect(after.headers.location).toBe("/sign-in");
+    expect(await storedSessions()).not.toMatch(/"passport"/);
+  });
+
+  it("when the idle and absolute timeouts are configured, the cookie carries the idle one", async () => {
+    app = await startTestApp(fd.url, { SESSION_IDLE_TIMEOUT: "2h", SESSION_ABSOLUTE_TIMEOUT: "1d" });
+    const agent = request.agent(app.app);
+    const page = await agent.get("/sign-in");
+    const res = await agent.post("/sign-in").type("form").send({ _csrf: csrfFrom(page.text), email: "demo@example.com", password: "demo" }).expect(303);
+    const cookie = String(res.headers["set-cookie"]).match(/tracker\.sid=[^;]+;[^,]*Expires=([^;]+)/);
+    const expires = new Date(cookie![1]!).getTime();
+    expect(Math.abs(expires - (Date.now() + 2 * 3600_000))).toBeLessThan(60_000);
+  });
+});

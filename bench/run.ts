@@ -68,7 +68,7 @@ async function queueEvents(app: BenchApp, issues: number, perIssue: number) {
   const projects = projectsRepository(app.db);
   const service = issuesService({
     db: app.db, issues: issuesRepository(app.db), projects, recorder: outboxRepository(app.db, databaseKind(app.config.databaseUrl)).recorder,
-    links: { issueUrl: (i) => `http://bench.app/issues/${i.number}`, avatarUrl: () => "http://bench.app/avatar.svg" },
+    links: { issueUrl: (i) => `http://bench.app/issues/${i.number}`, avatarUrl: () => "http://bench.app/avatar.svg", actionUrl: (i, a) => `http://bench.app/flowdock/actions/issues/${i.id}/${a}` },
   });
   const user = await app.db.user.findFirstOrThrow({ where: { email: "demo@example.com" } });
   const actor = { id: user.id, name: user.name, email: user.email };

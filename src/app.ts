@@ -21,6 +21,7 @@ import { projectsRepository } from "./tracker/projects.repository.ts";
 import { projectsRoutes } from "./tracker/projects.routes.ts";
 import { integrationsRepository } from "./sources/integrations.repository.ts";
 import { sourcesRoutes } from "./sources/sources.routes.ts";
+import { auditRepository } from "./sources/audit.repository.ts";
 import { FlowdockClient } from "./flowdock-client/flowdock-client.ts";
 import { useFlowdockStrategy } from "./setup/flowdock-oauth.ts";
 import { setupRoutes } from "./setup/setup.routes.ts";
@@ -47,6 +48,13 @@ import { projectSettingsRoutes } from "./tracker/project-settings.routes.ts";
 import { accountService } from "./accounts/account.service.ts";
 import { accountSettingsRoutes } from "./accounts/account-settings.routes.ts";
 import { adminRoutes } from "./accounts/admin.routes.ts";
+import { renderMarkdown } from "./tracker/markdown.ts";
+import { threadActionRoutes, threadActionUrl } from "./thread-actions/thread-actions.routes.ts";
+import { threadActionsService } from "./thread-actions/thread-actions.service.ts";
+import { flowdockLinksRepository } from "./thread-actions/flowdock-links.repository.ts";
+import { linkClaims } from "./thread-actions/link-claim.ts";
+import { useFlowdockLinkStrategy } from "./thread-actions/flowdock-link-oauth.ts";
+import { accountLinkRoutes, linkContextLocals } from "./thread-actions/account-link.routes.ts";
 
 export interface AppDeps {
   config: Config;
@@ -73,6 +81,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   const secure = config.appBaseUrl.startsWith("https:");
   app.set("trust proxy", secure ? 1 : false);
   app.disable("x-powered-by");
+  app.locals.renderMarkdown = renderMarkdown;
 
   const cipher = createTokenCipher(config.tokenEncryptionKeys);
   const users = usersRepository(db);
@@ -86,17 +95,22 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
     links: {
       issueUrl: (issue) => `${config.appBaseUrl}/projects/${issue.projectId}/issues/${issue.number}`,
       avatarUrl: (person) => `${config.appBaseUrl}/avatars/${person.id}.svg`,
+      actionUrl: (issue, action) => threadActionUrl(config.appBaseUrl, issue.id, action),
     },
   });
   const flowdock = new FlowdockClient({ apiUrl: config.flowdock.apiUrl, timeoutMs: config.flowdock.timeoutMs });
   const auth = createAuthentication(users);
-  useFlowdockStrategy(auth, {
+  const oauthSettings = {
     oauthUrl: config.flowdock.oauthUrl,
     clientId: config.flowdock.clientId,
     clientSecret: config.flowdock.clientSecret,
     callbackUrl: `${config.appBaseUrl}/auth/flowdock/callback`,
     timeoutMs: config.flowdock.timeoutMs,
-  });
+  };
+  useFlowdockStrategy(auth, oauthSettings);
+  useFlowdockLinkStrategy(auth, oauthSettings);
+  const flowdockLinks = flowdockLinksRepository(db);
+  const claims = linkClaims(config.sessionSecret);
 
   const metrics = sharedMetrics ?? createMetrics(operationsRepository(db, databaseKind(config.databaseUrl)), { defaultMetrics: false });
   app.use(metrics.httpMiddleware);
@@ -112,8 +126,15 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
-  app.use(healthRoutes(databaseReadiness(db, config.databaseUrl)));
+  app.use(healthRoutes(databaseReadiness(db, config.databaseUrl), logger));
   app.get("/metrics", metricsHandler(metrics.registry, config.metricsToken));
+  // Before the body parsers and sessions: it needs the raw body and is authenticated by its token.
+  app.use(threadActionRoutes({
+    actions: threadActionsService({
+      links: flowdockLinks, claims, issues: service, clientSecret: config.flowdock.clientSecret,
+      linkPageUrl: (claim) => `${config.appBaseUrl}/flowdock/link?claim=${encodeURIComponent(claim)}`,
+    }),
+  }));
   app.use(express.urlencoded({ extended: false, limit: "64kb", parameterLimit: 100 }));
   app.use(express.json({ limit: "64kb" }));
   app.use(textInputOnly);
@@ -121,11 +142,19 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   app.use(auth.session());
   app.use(pageLocals);
   app.use(flashLocals);
+  // Archiving, membership and account changes can suspend or resume integrations.
+  // The worker's source-state reconciler would notice at its next poll; a nudge
+  // after such a change lets the flow see it at once (in-process worker only).
+  const SUSPENSION_CHANGES = /^\/(projects\/[^/]+\/(archive|unarchive|members|leave)|account\/delete|admin\/accounts\/)/;
+  app.use((req, res, next) => {
+    if (req.method === "POST" && onActivityRecorded && SUSPENSION_CHANGES.test(req.path)) res.on("finish", () => res.statusCode < 400 && onActivityRecorded());
+    next();
+  });
 
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
-  app.use(["/sign-in", "/sign-up"], setupContextLocals(config.flowdock.apiUrl));
+  app.use(["/sign-in", "/sign-up"], setupContextLocals(config.flowdock.apiUrl), linkContextLocals);
   const signInPerAccount = createLimiter(db, "sign-in-account", config.limits.signInPerAccount);
   app.use(accountsRoutes({ users, auth, limits: {
     signInPerAccount,
@@ -133,21 +162,23 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
     signUpPerClient: createLimiter(db, "sign-up-client", config.limits.signUpPerClient),
   } }));
   app.use(avatarsRoutes({ users }));
-  app.use(accountSettingsRoutes({ account: accountService({ users, memberships, passwordGuesses: signInPerAccount }) }));
+  app.use(accountSettingsRoutes({ account: accountService({ users, memberships, passwordGuesses: signInPerAccount }), flowdockLinks }));
   app.use(adminRoutes({ users }));
   app.use(projectsRoutes({ projects }));
   app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));
   app.use(projectSettingsRoutes({ projects, settings: projectSettingsService({ projects }) }));
   app.use(issuesRoutes({ issues, projects, service }));
-  app.use(sourcesRoutes({ projects, integrations, outbox, onRetry: onActivityRecorded }));
+  app.use(sourcesRoutes({ projects, integrations, outbox, audit: auditRepository(db), activityKinds: ISSUE_ACTIVITY_KINDS, onRetry: onActivityRecorded }));
+  app.use(accountLinkRoutes({ auth, claims, flowdock, links: flowdockLinks }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
     flowdockApiUrl: config.flowdock.apiUrl,
     setupLimit: createLimiter(db, "setup-user", config.limits.setupPerUser),
     projectUrl: (projectId) => `${config.appBaseUrl}/projects/${projectId}`,
+    appBaseUrl: config.appBaseUrl,
   }));
 
-  app.use(configurationRoutes({ integrations, projects, flowdock, activityKinds: ISSUE_ACTIVITY_KINDS, logger }));
+  app.use(configurationRoutes({ auth, integrations, projects, flowdock, cipher, activityKinds: ISSUE_ACTIVITY_KINDS, logger, onChanged: onActivityRecorded }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

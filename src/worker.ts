@@ -24,7 +24,7 @@ async function main() {
   const metrics = createMetrics(operations);
   const worker = createDeliveryWorker(config, db, logger, { onOutcome: (o) => metrics.observeDelivery(o) });
   worker.start();
-  const server = http.createServer(createWorkerServer({ operations, metrics, metricsToken: config.metricsToken, maxDueAgeSeconds: config.worker.readyMaxDueAgeSeconds }));
+  const server = http.createServer(createWorkerServer({ operations, metrics, metricsToken: config.metricsToken, maxDueAgeSeconds: config.worker.readyMaxDueAgeSeconds, logger }));
   await new Promise<void>((resolve) => server.listen(config.worker.port, config.host, resolve));
   logger.info({ worker: worker.id, flowdock: config.flowdock.apiUrl, port: config.worker.port }, "delivery worker running");
   onShutdown(logger, [

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { flash } from "../web/flash.ts";
 import { parseInput, type FieldErrors } from "../web/form.ts";
 import { csrf } from "../web/session.ts";
+import type { FlowdockLinksRepository } from "../thread-actions/flowdock-links.repository.ts";
 import type { AccountOutcome, AccountService } from "./account.service.ts";
 import { currentUser, requireUser } from "./require-user.ts";
 
@@ -19,13 +20,14 @@ const deleteForm = z.object({ password: z.string().min(1, "Enter your password t
 
 type Shown = { values?: Record<string, string>; errors?: FieldErrors };
 
-export function accountSettingsRoutes(deps: { account: AccountService }): Router {
+export function accountSettingsRoutes(deps: { account: AccountService; flowdockLinks: FlowdockLinksRepository }): Router {
   const router = Router();
   router.use("/account", requireUser);
 
-  function showSettings(req: Request, res: Response, status: number, shown: Shown = {}) {
+  async function showSettings(req: Request, res: Response, status: number, shown: Shown = {}) {
     const user = currentUser(req);
-    res.status(status).render("accounts/settings", { title: "Account settings", user, values: { name: user.name, ...shown.values }, errors: shown.errors ?? {} });
+    const flowdockLink = await deps.flowdockLinks.linkOf(user.id);
+    res.status(status).render("accounts/settings", { title: "Account settings", user, flowdockLink, values: { name: user.name, ...shown.values }, errors: shown.errors ?? {} });
   }
 
   async function showDelete(req: Request, res: Response, status: number, shown: Shown & { soleOwnerOf?: { id: string; name: string }[] } = {}) {

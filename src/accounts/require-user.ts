@@ -15,7 +15,9 @@ export const requireUser: RequestHandler = (req, res, next) => {
   if (req.method !== "GET" || wantsJson(req)) return next(new AppError("UNAUTHENTICATED", "Please sign in first."));
   // An address carrying OAuth credentials (Flowdock's callback) is never kept:
   // it can't be resumed after signing in anyway, and codes must not rest in a session.
-  if (!/[?&](code|state|access_token)=/.test(req.originalUrl)) req.session.returnTo = req.originalUrl;
+  // A very long address is not kept either: no page of ours needs one, and
+  // clients refuse a Location header past 16 KB.
+  if (!/[?&](code|state|access_token)=/.test(req.originalUrl) && req.originalUrl.length <= 2048) req.session.returnTo = req.originalUrl;
   res.redirect(303, "/sign-in");
 };
 

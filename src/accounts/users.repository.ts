@@ -108,6 +108,8 @@ export function usersRepository(db: Database) {
  */
 async function scrub(tx: Tx, id: string): Promise<void> {
   await tx.membership.deleteMany({ where: { userId: id } });
+  // Flowdock actions can no longer act as this account.
+  await tx.flowdockLink.deleteMany({ where: { userId: id } });
   // Nobody can work on an issue for a deleted account.
   await tx.issue.updateMany({ where: { assigneeId: id }, data: { assigneeId: null } });
   await tx.user.update({

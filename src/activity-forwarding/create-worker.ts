@@ -10,12 +10,22 @@ import { integrationsRepository } from "../sources/integrations.repository.ts";
 import { outboxRepository } from "./outbox.repository.ts";
 import { DeliveryWorker, type DeliveryWorkerOptions } from "./delivery-worker.ts";
 import { DEFAULT_RETRY_POLICY } from "./retry-policy.ts";
+import { SourceStateReconciler, type SourceStateReconcilerOptions } from "../sources/source-state-reconciler.ts";
+import { sourceStateRepository } from "../sources/source-state.repository.ts";
 
-export function createDeliveryWorker(config: Config, db: Database, logger: Logger, overrides: Partial<DeliveryWorkerOptions> = {}): DeliveryWorker {
+export function createDeliveryWorker(config: Config, db: Database, logger: Logger, overrides: Partial<DeliveryWorkerOptions> = {}, sourceStateOverrides: Partial<SourceStateReconcilerOptions> = {}): DeliveryWorker {
+  const cipher = createTokenCipher(config.tokenEncryptionKeys);
+  const integrations = integrationsRepository(db, cipher);
+  const flowdock = new FlowdockClient({ apiUrl: config.flowdock.apiUrl, timeoutMs: config.flowdock.timeoutMs });
+  const sourceState = new SourceStateReconciler({
+    repo: sourceStateRepository(db, cipher), integrations, flowdock, logger: logger.child({ name: "source-state" }),
+    appBaseUrl: config.appBaseUrl, leaseMs: config.delivery.leaseMs, ...sourceStateOverrides,
+  });
   return new DeliveryWorker({
     outbox: outboxRepository(db, databaseKind(config.databaseUrl)),
-    integrations: integrationsRepository(db, createTokenCipher(config.tokenEncryptionKeys)),
-    flowdock: new FlowdockClient({ apiUrl: config.flowdock.apiUrl, timeoutMs: config.flowdock.timeoutMs }),
+    integrations,
+    flowdock,
+    sourceState,
     logger: logger.child({ name: "delivery" }),
     concurrency: config.delivery.concurrency,
     leaseMs: config.delivery.leaseMs,

@@ -17,6 +17,7 @@ import type { ClaimedMessage, OutboxRepository } from "./outbox.repository.ts";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.ts";
 import { SourceErrorReporter, type DeliveryTarget } from "./source-error-reporter.ts";
 import { DatabaseHealth } from "./database-health.ts";
+import type { SourceStateReconciler } from "../sources/source-state-reconciler.ts";
 
 export type DeliveryOutcome = "sent" | "retry" | "dead" | "gone" | "unauthorized" | "rate_limited";
 
@@ -35,9 +36,11 @@ export interface DeliveryWorkerOptions {
   /** How often an idle worker looks for new rows. */
   pollMs?: number;
   retry?: RetryPolicy;
+  /** Keeps each source's error message and configuration address in Flowdock up to date; runs beside the deliveries. */
+  sourceState?: SourceStateReconciler;
   /** Waits between tries while the database can't be reached: doubling from the first to the last. */
   databaseRetry?: { firstMs: number; maxMs: number };
-  /** Called once per delivery attempt with what came of it (e.g. for metrics). */
+  /** Told what became of each delivery attempt (metrics): once per attempt. */
   onOutcome?: (o: { outcome: DeliveryOutcome; queuedAt: Date; integrationId: string }) => void;
 }
 
@@ -61,10 +64,10 @@ export class DeliveryWorker {
   // Fan-out runs when told there is something new, on each poll, and again at once while batches come back full.
   private fanOutWanted = true;
   private lastFanOut = 0;
-  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "onOutcome">>;
+  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "sourceState" | "onOutcome">>;
 
   constructor(private readonly deps: DeliveryWorkerOptions) {
-    this.reporter = new SourceErrorReporter(deps);
+    this.reporter = new SourceErrorReporter(deps.sourceState);
     this.o = {
       concurrency: deps.concurrency ?? 8,
       leaseMs: deps.leaseMs ?? 10_000,
@@ -78,6 +81,7 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.deps.sourceState?.start();
     this.renewal = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
     this.renewal.unref();
     this.loop = this.run().catch((err: unknown) => {
@@ -94,12 +98,14 @@ export class DeliveryWorker {
     await Promise.allSettled([...this.inFlight]);
     if (this.posted.length > 0) await this.trip(0);
     clearInterval(this.renewal);
+    await this.deps.sourceState?.stop();
   }
 
   /** Look for work now rather than at the next poll (e.g. right after an event was recorded). */
   nudge(): void {
     this.fanOutWanted = true;
     this.wake?.();
+    this.deps.sourceState?.nudge();
   }
 
   private async run(): Promise<void> {

@@ -60,5 +60,42 @@ function suspensionCause(
 export function wants(recipient: Pick<Recipient, "mutedKinds" | "labelFilter">, activity: Pick<Activity, "kind" | "labels">): boolean {
   if (recipient.mutedKinds.includes(activity.kind)) return false;
   if (recipient.labelFilter.length === 0) return true;
-  return (activity.labels ?? []).some((label) => recipient.labelFilter.includes(label));
+  // People type labels as they remember them: "Bug" in the filter is the label "bug".
+  const wanted = new Set(recipient.labelFilter.map(labelKey));
+  return (activity.labels ?? []).some((label) => wanted.has(labelKey(label)));
+}
+
+function labelKey(label: string): string {
+  return label.trim().toLocaleLowerCase("en");
+}
+
+export interface Suspension {
+  cause: SuspensionCause;
+  /** The person who connected the integration, when they still have an account. */
+  connectorName: string | null;
+}
+
+/**
+ * Whether each of these integrations is suspended, by the same rule as
+ * `recipientsFor`: for the source-state reconciler and the pages that show it.
+ */
+export async function suspensionsOf(tx: Tx, integrations: { id: string; projectId: string; createdByUserId: string }[]): Promise<Map<string, Suspension | null>> {
+  const result = new Map<string, Suspension | null>();
+  if (integrations.length === 0) return result;
+  const projectIds = [...new Set(integrations.map((i) => i.projectId))];
+  const projects = await tx.project.findMany({ where: { id: { in: projectIds } }, select: { id: true, archivedAt: true } });
+  const connectors = await tx.user.findMany({
+    where: { id: { in: [...new Set(integrations.map((i) => i.createdByUserId))] } },
+    select: { id: true, name: true, disabledAt: true, deletedAt: true, memberships: { where: { projectId: { in: projectIds } }, select: { projectId: true } } },
+  });
+  const archivedAt = new Map(projects.map((p) => [p.id, p.archivedAt]));
+  const byId = new Map(connectors.map((c) => [c.id, c]));
+  for (const i of integrations) {
+    const connector = byId.get(i.createdByUserId);
+    const inProject = connector && { ...connector, memberships: connector.memberships.filter((m) => m.projectId === i.projectId) };
+    const cause = suspensionCause(archivedAt.get(i.projectId) ?? null, inProject);
+    // A deleted account's row keeps no name worth showing (it is scrubbed).
+    result.set(i.id, cause ? { cause, connectorName: connector && !connector.deletedAt ? connector.name : null } : null);
+  }
+  return result;
 }

@@ -28,7 +28,7 @@ function fileFault(err: unknown): Fault {
 }
 
 async function probeSqliteFiles(file: string): Promise<void> {
-  const probe = path.join(path.dirname(file), `.${path.basename(file)}.ready-probe`);
+  const probe = path.join(path.dirname(file), `.${path.basename(file)}.ready-probe-${process.pid}`);
   try {
     await fs.writeFile(probe, Buffer.alloc(PROBE_BYTES));
   } catch (err) {

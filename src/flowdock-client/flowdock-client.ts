@@ -4,7 +4,7 @@
 import type { z } from "zod";
 import { errorForStatus, FlowdockError } from "./flowdock-errors.ts";
 import { MessagePoster } from "./message-poster.ts";
-import { createdSourceSchema, flowSchema, sourceSchema, type CreatedSource, type Flow, type OutgoingMessage, type Source } from "./flowdock-types.ts";
+import { createdSourceSchema, flowSchema, sourceSchema, userSchema, type CreatedSource, type Flow, type FlowdockUser, type OutgoingMessage, type Source } from "./flowdock-types.ts";
 
 export interface FlowdockClientOptions {
   apiUrl: string;
@@ -24,6 +24,11 @@ export class FlowdockClient {
     this.timeoutMs = options.timeoutMs ?? 10_000;
   }
 
+  /** The person who authorized the token (scope `profile`). */
+  currentUser(accessToken: string): Promise<FlowdockUser> {
+    return this.request("GET", this.resolve("user"), { accessToken }, userSchema);
+  }
+
   /** The flow the setup URI named, as the signed-in Flowdock user sees it. */
   findFlow(accessToken: string, flowId: string): Promise<Flow> {
     return this.request("GET", this.resolve(`flows/find?id=${encodeURIComponent(flowId)}`), { accessToken }, flowSchema);
@@ -34,18 +39,22 @@ export class FlowdockClient {
     return this.request("POST", this.onApi(sourcesUrl), { accessToken }, createdSourceSchema, input);
   }
 
-  /** Deletes a source. Already gone counts as done. */
-  async deleteSource(accessToken: string, sourceUrl: string): Promise<void> {
+  /** Deletes a source (needs a user's token with scope `integration`). Already gone counts as done, and says so. */
+  async deleteSource(accessToken: string, sourceUrl: string): Promise<"removed" | "already_gone"> {
     try {
       await this.request("DELETE", this.onApi(sourceUrl), { accessToken }, null);
+      return "removed";
     } catch (err) {
-      if (err instanceof FlowdockError && (err.kind === "not_found" || err.kind === "gone")) return;
+      if (err instanceof FlowdockError && (err.kind === "not_found" || err.kind === "gone")) return "already_gone";
       throw err;
     }
   }
 
-  /** Updates our own source with its flow token, e.g. to set or clear `error_message`. */
-  updateSource(flowToken: string, changes: { error_message?: string; configuration_url?: string; name?: string }): Promise<Source> {
+  /**
+   * Updates our own source with its flow token. Flowdock documents only these
+   * two fields as updatable (docs/sources.md): a source's name is fixed at creation.
+   */
+  updateSource(flowToken: string, changes: { error_message?: string; configuration_url?: string }): Promise<Source> {
     return this.request("PUT", this.resolve("sources"), { flowToken }, sourceSchema, changes);
   }
 

@@ -14,6 +14,14 @@ export const flowSchema = z.object({
 });
 export type Flow = z.infer<typeof flowSchema>;
 
+// Flowdock's user ids are numbers; they are compared as text with a token's `sub`.
+export const userSchema = z.object({
+  id: z.union([z.number().int(), z.string().min(1)]).transform(String),
+  name: z.string(),
+  email: z.string().optional().default(""),
+});
+export type FlowdockUser = z.infer<typeof userSchema>;
+
 export const sourceSchema = z.object({
   id: z.number().int(),
   name: z.string(),
@@ -25,6 +33,11 @@ export type Source = z.infer<typeof sourceSchema>;
 export const createdSourceSchema = sourceSchema.extend({ flow_token: z.string().min(1) });
 export type CreatedSource = z.infer<typeof createdSourceSchema>;
 
+/** A button on a thread (contract section 6): a link, or a request Flowdock sends to us. */
+export type ThreadAction =
+  | { "@type": "ViewAction"; name: string; description?: string; url: string }
+  | { "@type": "UpdateAction"; name: string; description?: string; target: { "@type": "EntryPoint"; urlTemplate: string; httpMethod: "POST" } };
+
 /** An activity or discussion for POST /messages (contract section 5). */
 export interface ThreadState {
   title: string;
@@ -32,6 +45,7 @@ export interface ThreadState {
   external_url?: string;
   status?: { color: string; value: string };
   fields?: { label: string; value: string }[];
+  actions?: ThreadAction[];
 }
 
 export interface OutgoingMessage {

@@ -14,10 +14,12 @@ import { tokenRoutes } from "./oauth/token.routes.ts";
 import { authorizeRoutes } from "./oauth/authorize.routes.ts";
 import { controlRoutes } from "./control/control.routes.ts";
 import { webSession } from "./pages/web-session.ts";
+import { textInputOnly } from "../web/form.ts";
 import { loadCurrentUser } from "./pages/current-user.ts";
 import { signInRoutes } from "./pages/sign-in.routes.ts";
 import { flowPagesRoutes } from "./pages/flow-pages.routes.ts";
 import { developerApplicationsRoutes } from "./pages/developer-applications.routes.ts";
+import { threadActionsRoutes } from "./pages/thread-actions.routes.ts";
 
 export interface LocalFlowdockActions {
   reset: () => Promise<void>;
@@ -27,6 +29,7 @@ export interface LocalFlowdockActions {
 
 const API_PATHS = ["/user", "/flows", "/sources", "/integrations"];
 const BODY_LIMIT = "256kb";
+const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app"];
 
 export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlowdockActions): express.Express {
   const app = express();
@@ -71,8 +74,10 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
 
   // Pages: cookie sessions with CSRF protection.
   app.use(webSession(ctx.store.db, ctx.options.sessionSecret, ctx.baseUrl().startsWith("https:")));
+  // What a browser's forms can send, as on the app's pages: text in valid Unicode, else a 400.
+  app.use(PAGE_PATHS, textInputOnly);
   app.use(loadCurrentUser(ctx.store));
-  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), developerApplicationsRoutes(ctx));
+  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx));
 
   app.use((_req, res) => {
     res.status(404).render("error", { title: "Not found", message: "There is nothing at this address." });

@@ -9,6 +9,7 @@ import type { SignInLimit } from "./sign-in-limit.ts";
 export interface SimulatorOptions {
   tokenTtlSeconds: number;
   codeTtlSeconds: number;
+  actionTimeoutMs: number;
   controlApi: boolean;
   sessionSecret: string;
 }
@@ -22,4 +23,6 @@ export interface SimulatorContext {
   signInLimit: SignInLimit;
   options: SimulatorOptions;
   logger: Logger;
+  /** Every accepted source update, in order (the control API shows it, so tests can count PUTs). */
+  sourceUpdates: { sourceId: number; changes: Record<string, unknown>; at: number }[];
 }

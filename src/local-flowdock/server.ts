@@ -4,6 +4,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { createStore, type Store } from "./store/store.ts";
+import { ACTION_TIMEOUT_MS } from "./actions/send-action.ts";
 import { createLocalFlowdockApp } from "./app.ts";
 import { Faults } from "./control/faults.ts";
 import { RateLimiter, type RateLimit } from "./control/rate-limiter.ts";
@@ -20,6 +21,8 @@ export interface LocalFlowdockOptions {
   databasePath: string;
   tokenTtlSeconds?: number;
   codeTtlSeconds?: number;
+  /** How long a pressed thread action waits for the integration's answer (default 10 s). */
+  actionTimeoutMs?: number;
   rateLimit?: RateLimit | null;
   controlApi?: boolean;
   /** Sign-in attempts per account (page and password grant); default 10 per 15 minutes, null for none. */
@@ -63,10 +66,12 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
     options: {
       tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
       codeTtlSeconds: options.codeTtlSeconds ?? 120,
+      actionTimeoutMs: options.actionTimeoutMs ?? ACTION_TIMEOUT_MS,
       controlApi: options.controlApi ?? false,
       sessionSecret: options.sessionSecret,
     },
     logger: options.logger,
+    sourceUpdates: [],
   };
 
   const app = createLocalFlowdockApp(ctx, {
@@ -74,6 +79,7 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
       ctx.faults.clear();
       ctx.faults.releaseHanging();
       ctx.rateLimiter.configure(options.rateLimit ?? null);
+      ctx.sourceUpdates.length = 0;
       clockOffset = 0;
       store.wipe();
       await seed();

@@ -9,8 +9,9 @@ const SECRET_KEYS = [
   "flow_token", "flowToken", "access_token", "accessToken", "refresh_token", "refreshToken",
   "client_secret", "clientSecret", "password", "token", "secret",
 ];
-// In a URL, the OAuth `code` and `state` are credentials too (a code buys a token).
-const SECRET_PARAMS = new RegExp(`([?&](?:${[...SECRET_KEYS, "code", "state"].join("|")})=)[^&#]*`, "gi");
+// In a URL, the OAuth `code` and `state` are credentials too (a code buys a token),
+// and so is the `claim` of a thread action's sign-in link.
+const SECRET_PARAMS = new RegExp(`([?&](?:${[...SECRET_KEYS, "code", "state", "claim"].join("|")})=)[^&#]*`, "gi");
 
 export function redactUrl(url: string): string {
   return url.replace(SECRET_PARAMS, "$1[Redacted]");

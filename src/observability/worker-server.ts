@@ -7,6 +7,7 @@ import { healthRoutes, type ReadinessCheck } from "../web/health.routes.ts";
 import { databaseFaultOf, describeFault } from "../db/database-faults.ts";
 import type { OperationsRepository } from "./operations.repository.ts";
 import { metricsHandler, type Metrics } from "./metrics.ts";
+import type { Logger } from "./logger.ts";
 
 export interface WorkerServerOptions {
   operations: OperationsRepository;
@@ -14,6 +15,7 @@ export interface WorkerServerOptions {
   metricsToken: string | undefined;
   /** Not ready once the oldest deliverable row has been due longer than this. */
   maxDueAgeSeconds: number;
+  logger?: Logger;
 }
 
 export function workerReadiness(operations: OperationsRepository, maxDueAgeSeconds: number): ReadinessCheck {
@@ -34,7 +36,7 @@ export function createWorkerServer(options: WorkerServerOptions): express.Expres
   const app = express();
   app.disable("x-powered-by");
   app.use(options.metrics.httpMiddleware);
-  app.use(healthRoutes(workerReadiness(options.operations, options.maxDueAgeSeconds)));
+  app.use(healthRoutes(workerReadiness(options.operations, options.maxDueAgeSeconds), options.logger));
   app.get("/metrics", metricsHandler(options.metrics.registry, options.metricsToken));
   app.use((_req, res) => {
     res.status(404).json({ error: { code: "NOT_FOUND", message: "Page not found" } });

@@ -51,7 +51,7 @@ export function useFlowdockStrategy(auth: passport.PassportStatic, settings: OAu
 // Flowdock that accepts the connection but never answers, leaving the person on
 // a spinning page. Its one request function is wrapped so each token request
 // gets a deadline and fails like any other network error.
-function limitTokenRequestTime(strategy: OAuth2Strategy, timeoutMs: number): void {
+export function limitTokenRequestTime(strategy: OAuth2Strategy, timeoutMs: number): void {
   type Lib = { request(options: unknown): http.ClientRequest };
   const oauth2 = (strategy as unknown as { _oauth2: { _executeRequest: (lib: Lib, ...rest: unknown[]) => void } })._oauth2;
   const execute = oauth2._executeRequest.bind(oauth2);

@@ -17,6 +17,12 @@ export interface PendingSetup {
   sealedAccessToken?: string;
   /** The flow as Flowdock showed it on the confirmation screen; confirming uses its links. */
   flow?: Flow;
+  /**
+   * Set when the authorization is not for a new source but to remove one:
+   * Flowdock deletes a source only for a user's token, and the app keeps none
+   * after setup, so disconnecting goes through OAuth again (src/configuration).
+   */
+  disconnect?: { integrationId: string; configureUrl: string };
 }
 
 declare module "express-session" {

@@ -62,7 +62,7 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
       const setupId = info?.state?.setupId;
       if (!authorization || !setupId) return next(stateRejected());
       updatePendingSetup(req, setupId, { sealedAccessToken: deps.cipher.encrypt(authorization.accessToken) });
-      res.redirect(303, `/flowdock/setup/${setupId}`);
+      res.redirect(303, findPendingSetup(req, setupId)?.disconnect ? `/flowdock/disconnect/${setupId}` : `/flowdock/setup/${setupId}`);
     })(req, res, next);
   });
 
@@ -109,6 +109,12 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
     const setupId = consumeState(req, req.query.state);
     if (setupId) endPendingSetup(req, setupId);
     const denied = req.query.error === "access_denied";
+    if (setup?.disconnect) {
+      throw new AppError(denied ? "FORBIDDEN" : "BAD_REQUEST", "Flowdock did not confirm the removal, so nothing was disconnected: the integration still posts to the flow.", {
+        title: "Nothing was disconnected",
+        action: { href: setup.disconnect.configureUrl, label: "Back to the integration" },
+      });
+    }
     throw new AppError(denied ? "FORBIDDEN" : "BAD_REQUEST", denied
       ? `You chose not to authorize Tracker, so nothing was connected. ${FROM_INBOX_SETTINGS}`
       : `Flowdock could not authorize Tracker (${String(req.query.error).slice(0, 64)}). ${FROM_INBOX_SETTINGS}`, {
@@ -122,7 +128,7 @@ export function setupRoutes(deps: SetupDeps & { auth: passport.PassportStatic; f
 
 function authorizedSetup(req: Request): PendingSetup {
   const setup = findPendingSetup(req, String(req.params.setupId));
-  if (!setup?.sealedAccessToken) {
+  if (!setup?.sealedAccessToken || setup.disconnect) {
     throw new AppError("NOT_FOUND", `This setup has expired or was already finished. ${FROM_INBOX_SETTINGS}`, { title: "Setup not found" });
   }
   return setup;
@@ -159,6 +165,7 @@ function tokenExchangeFailed(cause: unknown, action: ErrorAction | undefined): A
 
 function retryAction(setup: PendingSetup | undefined): ErrorAction | undefined {
   if (!setup) return undefined;
+  if (setup.disconnect) return { href: setup.disconnect.configureUrl, label: "Back to the integration" };
   const query = new URLSearchParams({ flow: setup.flowId, ...(setup.flowUrl ? { flow_url: setup.flowUrl } : {}) });
   return { href: `/flowdock/setup?${query}`, label: "Start again" };
 }

@@ -10,6 +10,7 @@ import type { Flow } from "../flowdock-client/flowdock-types.ts";
 import type { ProjectsRepository, MemberProject } from "../tracker/projects.repository.ts";
 import type { Integration, IntegrationsRepository } from "../sources/integrations.repository.ts";
 import type { PendingSetup } from "./pending-setups.ts";
+import { configurationUrl } from "../sources/source-state.ts";
 
 export interface SetupDeps {
   flowdock: FlowdockClient;
@@ -18,6 +19,8 @@ export interface SetupDeps {
   cipher: TokenCipher;
   logger: Logger;
   projectUrl(projectId: string): string;
+  /** Where the app runs: each source's Configure button leads back here. */
+  appBaseUrl: string;
 }
 
 export interface Confirmation {
@@ -54,6 +57,7 @@ export async function connectProject(
   const source = await callFlowdock(() =>
     deps.flowdock.createSource(accessToken, flow.links.sources.href, { name: input.sourceName || project.name, external_url: deps.projectUrl(project.id) }),
   );
+  const configured = await pointConfigureHere(deps, source.flow_token, { sourceId: source.id, flowId: flow.id });
   try {
     const integration = await deps.integrations.create({
       projectId: project.id,
@@ -67,7 +71,7 @@ export async function connectProject(
       flowName: flow.name,
       createdByUserId: input.userId,
       flowToken: source.flow_token,
-    });
+    }, configured ? { reportedConfigurationUrl: configured } : {});
     deps.logger.info({ integrationId: integration.id, sourceId: source.id, flowId: flow.id, projectId: project.id }, "integration created");
     return { kind: "created", integration };
   } catch (err) {
@@ -95,6 +99,19 @@ async function projectToConnect(deps: SetupDeps, userId: string, choice: { id: s
     throw new AppError("CONFLICT", `“${project.name}” is archived, so it can't post to a flow. An owner can unarchive it in its settings; then add the integration again.`, { title: "This project is archived" });
   }
   return project;
+}
+
+// Configure in Inbox Settings should lead straight to this integration. If
+// Flowdock doesn't take it now, the source-state reconciler sets it later.
+async function pointConfigureHere(deps: SetupDeps, flowToken: string, source: { sourceId: number; flowId: string }): Promise<string | null> {
+  const url = configurationUrl(deps.appBaseUrl, source);
+  try {
+    await deps.flowdock.updateSource(flowToken, { configuration_url: url });
+    return url;
+  } catch (err) {
+    deps.logger.warn({ err, sourceId: source.sourceId }, "could not set the source's configuration address yet; the worker will");
+    return null;
+  }
 }
 
 async function fetchFlow(deps: SetupDeps, setup: PendingSetup): Promise<Flow> {

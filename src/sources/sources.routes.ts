@@ -9,9 +9,12 @@ import { databaseId } from "../web/form.ts";
 const deliveryId = databaseId();
 import type { ProjectsRepository } from "../tracker/projects.repository.ts";
 import type { OutboxRepository } from "../activity-forwarding/outbox.repository.ts";
+import type { ActivityKind } from "../activity-forwarding/activity.ts";
+import { sendsInWords } from "../configuration/sends-in-words.ts";
 import type { IntegrationsRepository } from "./integrations.repository.ts";
+import { describeAudit, type AuditRepository } from "./audit.repository.ts";
 
-export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations: IntegrationsRepository; outbox: OutboxRepository; onRetry?: () => void }): Router {
+export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations: IntegrationsRepository; outbox: OutboxRepository; audit: AuditRepository; activityKinds: ActivityKind[]; onRetry?: () => void }): Router {
   const router = Router();
   router.use("/projects/:projectId/integrations", requireUser);
 
@@ -30,17 +33,25 @@ export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations
 
   router.get("/projects/:projectId/integrations", async (req, res) => {
     const project = await projectOf(req);
-    const [integrations, notices] = await Promise.all([
+    const [integrations, notices, record] = await Promise.all([
       deps.integrations.listForProject(project.id),
       deps.projects.notices(project.id),
+      deps.audit.forProject(project.id),
     ]);
-    res.render("sources/index", { title: `${project.name} · Flowdock`, project, integrations, notices });
+    const suspensions = new Map(await Promise.all(integrations.map(async (i) => [i.id, await deps.integrations.suspension(i.id)] as const)));
+    res.render("sources/index", { title: `${project.name} · Flowdock`, project, integrations, notices, record, describeAudit, suspensions });
   });
 
   router.get("/projects/:projectId/integrations/:integrationId", async (req, res) => {
     const { project, integration } = await integrationOf(req);
-    const [deliveries, counts] = await Promise.all([deps.outbox.recentForIntegration(integration.id), deps.outbox.countByStatus(integration.id)]);
-    res.render("sources/show", { title: `${project.name} → ${integration.flowName}`, project, integration, deliveries, counts, justCreated: req.query.created === "1" });
+    const [deliveries, counts, record, suspension] = await Promise.all([
+      deps.outbox.recentForIntegration(integration.id), deps.outbox.countByStatus(integration.id),
+      deps.audit.forIntegration(integration.id), deps.integrations.suspension(integration.id),
+    ]);
+    res.render("sources/show", {
+      title: `${project.name} → ${integration.flowName}`, project, integration, deliveries, counts, record, describeAudit, suspension,
+      sends: sendsInWords(deps.activityKinds, integration), justCreated: req.query.created === "1",
+    });
   });
 
   router.post("/projects/:projectId/integrations/:integrationId/deliveries/:deliveryId/retry", csrf.csrfSynchronisedProtection, async (req, res) => {
@@ -48,6 +59,8 @@ export function sourcesRoutes(deps: { projects: ProjectsRepository; integrations
     if (project.role !== "owner") throw new AppError("FORBIDDEN", "Only a project owner can retry deliveries.");
     const id = deliveryId.safeParse(req.params.deliveryId);
     if (!id.success || !(await deps.outbox.revive(id.data, integration.id))) throw notFound("Dead delivery");
+    const me = currentUser(req);
+    await deps.audit.record({ projectId: project.id, integrationId: integration.id, actor: { id: me.id, name: me.name }, action: "integration.deliveries_retried", detail: `delivery #${id.data}` });
     deps.onRetry?.();
     res.redirect(303, `/projects/${project.id}/integrations/${integration.id}`);
   });

@@ -2,11 +2,19 @@
 // state (title, description, status colour, assignee, priority, labels) is sent
 // in full with every activity, and each change or comment is one message in it.
 import type { Activity, ActivityKind } from "../activity-forwarding/activity.ts";
+import type { ThreadAction } from "../flowdock-client/flowdock-types.ts";
 import type { Comment, Issue, Person } from "./issue.ts";
+import { renderMarkdown } from "./markdown.ts";
+
+/** What people can do to an issue from its thread in the flow (Flowdock's UpdateActions). */
+export const ISSUE_ACTIONS = ["close", "reopen", "assign-to-me", "unassign"] as const;
+export type IssueAction = (typeof ISSUE_ACTIONS)[number];
 
 export interface Links {
   issueUrl(issue: Issue): string;
   avatarUrl(person: Person): string;
+  /** Where Flowdock sends an action pressed on the issue's thread. */
+  actionUrl(issue: Issue, action: IssueAction): string;
 }
 
 export type IssueChange =
@@ -43,7 +51,7 @@ export function activityFor(change: IssueChange, issue: Issue, actor: Person, li
 }
 
 export function discussionFor(comment: Comment, issue: Issue, links: Links): Activity {
-  return { ...common(issue, comment.author, links), kind: "issue.commented", event: "discussion", body: paragraphs(comment.body) };
+  return { ...common(issue, comment.author, links), kind: "issue.commented", event: "discussion", body: renderMarkdown(comment.body) };
 }
 
 function common(issue: Issue, actor: Person, links: Links): Omit<Activity, "kind" | "event"> {
@@ -55,7 +63,7 @@ function common(issue: Issue, actor: Person, links: Links): Omit<Activity, "kind
     labels: issue.labels,
     thread: {
       title: `#${issue.number} ${issue.title}`,
-      body: paragraphs(issue.description),
+      body: renderMarkdown(issue.description),
       external_url: links.issueUrl(issue),
       status: issue.status === "open" ? { color: "green", value: "open" } : { color: "red", value: "closed" },
       fields: [
@@ -63,8 +71,25 @@ function common(issue: Issue, actor: Person, links: Links): Omit<Activity, "kind
         { label: "Priority", value: escapeHtml(issue.priority) },
         { label: "Labels", value: escapeHtml(issue.labels.join(", ") || "none") },
       ],
+      actions: threadActions(issue, links),
     },
   };
+}
+
+// Every post carries the actions that make sense in the issue's state after the
+// change, so the buttons in the flow follow the issue. "Assign to me" stays on
+// an assigned issue: whoever presses it takes the issue over.
+function threadActions(issue: Issue, links: Links): ThreadAction[] {
+  const update = (name: string, action: IssueAction, description: string): ThreadAction => ({
+    "@type": "UpdateAction", name, description,
+    target: { "@type": "EntryPoint", urlTemplate: links.actionUrl(issue, action), httpMethod: "POST" },
+  });
+  return [
+    { "@type": "ViewAction", name: "Open in Tracker", description: "Open the issue in Tracker", url: links.issueUrl(issue) },
+    issue.status === "open" ? update("Close", "close", "Close the issue") : update("Reopen", "reopen", "Reopen the issue"),
+    update("Assign to me", "assign-to-me", "Assign the issue to yourself"),
+    ...(issue.assignee ? [update("Unassign", "unassign", "Leave the issue unassigned")] : []),
+  ];
 }
 
 // A title is Flowdock's plain text with only <a> allowed: every piece of
@@ -78,11 +103,6 @@ function titleFor(change: IssueChange, issue: Issue): string {
     case "issue.closed": return "closed the issue";
     case "issue.reopened": return "reopened the issue";
   }
-}
-
-// Our text is plain; Flowdock renders thread and message bodies as HTML.
-function paragraphs(text: string): string {
-  return text.trim() ? text.trim().split(/\n{2,}/).map((p) => `<p>${escapeHtml(p).replace(/\n/g, "<br>")}</p>`).join("") : "";
 }
 
 export function escapeHtml(text: string): string {

@@ -24,8 +24,28 @@ export interface IssueChanges {
   status?: IssueStatus;
 }
 
+/** What an issue must still be for a conditional change to apply (checked by the UPDATE itself). */
+export interface IssueExpectation {
+  status?: IssueStatus;
+  /** Not assigned to this person (unassigned counts). */
+  assigneeOtherThan?: string;
+  assigned?: true;
+}
+
+function expectationWhere(e: IssueExpectation) {
+  return {
+    ...(e.status ? { status: e.status } : {}),
+    ...(e.assigneeOtherThan ? { OR: [{ assigneeId: null }, { assigneeId: { not: e.assigneeOtherThan } }] } : {}),
+    ...(e.assigned ? { assigneeId: { not: null } } : {}),
+  };
+}
+
 export function issuesRepository(db: Database) {
   return {
+    async findById(id: string, tx: Tx = db): Promise<Issue | null> {
+      const row = await tx.issue.findUnique({ where: { id }, include: WITH_PEOPLE });
+      return row ? toIssue(row) : null;
+    },
     async list(projectId: string, status?: IssueStatus): Promise<Issue[]> {
       const rows = await db.issue.findMany({ where: { projectId, ...(status ? { status } : {}) }, include: WITH_PEOPLE, orderBy: { number: "desc" } });
       return rows.map(toIssue);
@@ -47,6 +67,15 @@ export function issuesRepository(db: Database) {
       const { labels, ...rest } = changes;
       const row = await tx.issue.update({ where: { id }, data: { ...rest, ...(labels ? { labels: JSON.stringify(labels) } : {}) }, include: WITH_PEOPLE });
       return toIssue(row);
+    },
+    /**
+     * Applies the changes only if the issue still meets `expected`, in one
+     * UPDATE, so two people pressing Close at once close it once. Answers the
+     * changed issue, or null when it no longer met the expectation.
+     */
+    async updateIf(tx: Tx, id: string, expected: IssueExpectation, changes: Pick<IssueChanges, "status" | "assigneeId">): Promise<Issue | null> {
+      const { count } = await tx.issue.updateMany({ where: { id, ...expectationWhere(expected) }, data: changes });
+      return count ? this.findById(id, tx) : null;
     },
     async addComment(tx: Tx, input: { issueId: string; authorId: string; body: string }): Promise<Comment> {
       return tx.comment.create({ data: input, include: { author: PERSON } });

@@ -5,10 +5,16 @@ import type { Database, Tx } from "../db/prisma-client.ts";
 import type { Activity, ActivityRecorder } from "../activity-forwarding/activity.ts";
 import { AppError, notFound } from "../errors.ts";
 import type { Issue, Person, Priority } from "./issue.ts";
-import type { IssueChanges, IssuesRepository } from "./issues.repository.ts";
+import type { IssueChanges, IssueExpectation, IssuesRepository } from "./issues.repository.ts";
 import type { ProjectsRepository } from "./projects.repository.ts";
-import { activityFor, discussionFor, type IssueChange, type Links } from "./issue-activities.ts";
+import { activityFor, discussionFor, type IssueAction, type IssueChange, type Links } from "./issue-activities.ts";
 import { assertWritable } from "./project-access.ts";
+
+// Opening issues in one project queues them on the project row (it numbers
+// them), and Prisma's 5 s default counts that wait: on a busy machine the tenth
+// of ten simultaneous openings was rolled back although nothing was wrong.
+// A longer limit still ends a transaction that is truly stuck.
+const DOMAIN_TRANSACTION = { maxWait: 10_000, timeout: 20_000 };
 
 export interface IssuesDeps {
   db: Database;
@@ -61,7 +67,7 @@ export function issuesService(deps: IssuesDeps) {
     const result = await deps.db.$transaction((tx) => work(tx, async (activity) => {
       recorded.push(activity);
       await deps.recorder.record(tx, activity);
-    }));
+    }), DOMAIN_TRANSACTION);
     await deps.recorder.committed?.(recorded);
     deps.onRecorded?.();
     return result;
@@ -74,6 +80,27 @@ export function issuesService(deps: IssuesDeps) {
       for (const c of describe(after)) await record(activityFor(c, after, actor, deps.links));
       return after;
     });
+  }
+
+  // A change that applies only while the issue still is as expected: a second
+  // Close (a double click, two people, a retried request) changes nothing and
+  // records nothing, and still answers the issue as it now is.
+  async function changeIf(actor: Person, issue: Issue, expected: IssueExpectation, changes: Pick<IssueChanges, "status" | "assigneeId">, kind: IssueChange): Promise<{ issue: Issue; changed: boolean }> {
+    const after = await recordingChange(async (tx, record) => {
+      const changed = await deps.issues.updateIf(tx, issue.id, expected, changes);
+      if (changed) await record(activityFor(kind, changed, actor, deps.links));
+      return changed;
+    });
+    return after ? { issue: after, changed: true } : { issue: (await deps.issues.findById(issue.id)) ?? issue, changed: false };
+  }
+
+  function applyAction(actor: Person, issue: Issue, action: IssueAction) {
+    switch (action) {
+      case "close": return changeIf(actor, issue, { status: "open" }, { status: "closed" }, { kind: "issue.closed" });
+      case "reopen": return changeIf(actor, issue, { status: "closed" }, { status: "open" }, { kind: "issue.reopened" });
+      case "assign-to-me": return changeIf(actor, issue, { assigneeOtherThan: actor.id }, { assigneeId: actor.id }, { kind: "issue.assigned" });
+      case "unassign": return changeIf(actor, issue, { assigned: true }, { assigneeId: null }, { kind: "issue.assigned" });
+    }
   }
 
   return {
@@ -102,15 +129,28 @@ export function issuesService(deps: IssuesDeps) {
     },
 
     async close(actor: Person, projectId: string, number: number): Promise<Issue> {
-      const issue = await changeableIssueOf(actor, projectId, number);
-      if (issue.status === "closed") return issue;
-      return change(actor, issue, { status: "closed" }, () => [{ kind: "issue.closed" }]);
+      return (await applyAction(actor, await changeableIssueOf(actor, projectId, number), "close")).issue;
     },
 
     async reopen(actor: Person, projectId: string, number: number): Promise<Issue> {
-      const issue = await changeableIssueOf(actor, projectId, number);
-      if (issue.status === "open") return issue;
-      return change(actor, issue, { status: "open" }, () => [{ kind: "issue.reopened" }]);
+      return (await applyAction(actor, await changeableIssueOf(actor, projectId, number), "reopen")).issue;
+    },
+
+    /**
+     * An action pressed on the issue's thread in a flow, by the Tracker account
+     * linked to whoever pressed it: the same change as on the issue's page. The
+     * person sees the thread in the flow, so a refusal says plainly why (a 403
+     * Flowdock shows) instead of pretending the issue doesn't exist.
+     */
+    async act(actor: Person, issueId: string, action: IssueAction): Promise<{ issue: Issue; changed: boolean }> {
+      const issue = await deps.issues.findById(issueId);
+      if (!issue) throw notFound("Issue");
+      const project = await deps.projects.findForMember(issue.projectId, actor.id);
+      if (!project) {
+        throw new AppError("FORBIDDEN", `${actor.name} is not a member of this issue's project in Tracker, so they can't change it from the flow. Ask one of the project's owners to add them.`);
+      }
+      assertWritable(project);
+      return applyAction(actor, issue, action);
     },
 
     async comment(actor: Person, projectId: string, number: number, body: string) {

@@ -28,7 +28,10 @@ describe("people and account forms under random input", () => {
       const res = await people[who]!.post(path, body);
       expect(res.status).toBeLessThan(500);
     }), { numRuns: 150 });
+    // A random run may delete the project outright ("Website" typed to confirm);
+    // while it exists it always keeps an owner.
+    const stillThere = await app.db.project.count({ where: { id: projectId } });
     const owners = await app.db.membership.count({ where: { projectId, role: "owner" } });
-    expect(owners).toBeGreaterThanOrEqual(1);
+    expect(owners).toBeGreaterThanOrEqual(stillThere);
   });
 });

@@ -129,6 +129,8 @@ describe("forwarding issue events to Flowdock", () => {
     expect(notices[0]!.message).toContain("was removed from Acme Inc / Main");
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations`);
     expect(page.text).toContain("no longer posts there");
+    expect(page.text).toContain("removed the integration: its source was deleted in Flowdock");
+    expect((await app.db.auditEntry.findMany()).map((a) => [a.action, a.actorName])).toEqual([["integration.connected", "Dana Demo"], ["integration.removed_in_flowdock", "Tracker"]]);
 
     await demo.comment(n, "much later");
     expect(await app.db.outboxMessage.count()).toBe(0);
@@ -148,6 +150,8 @@ describe("forwarding issue events to Flowdock", () => {
     expect(await pending()).toBe(1);
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${integration.id}`);
     expect(page.text).toContain("broken");
+    expect(page.text).toContain("stopped posting: Flowdock refused the integration&#39;s token");
+    expect((await app.db.auditEntry.findMany({ where: { integrationId: integration.id } })).map((a) => a.action)).toEqual(["integration.connected", "integration.token_refused"]);
   });
 
   it("when a delivery keeps failing, it is parked as failed, blocks its thread, shows an error on the source, and a project owner's retry sends it, what waited behind it, and clears the error", async () => {
@@ -173,7 +177,12 @@ describe("forwarding issue events to Flowdock", () => {
     await drained();
     expect((await allMessages(fd.url)).map((m) => m.event)).toEqual(["activity", "discussion"]);
     await until(async () => (await sourceError()) === null, 5_000, "the error to be cleared");
-    expect((await app.db.integration.findUniqueOrThrow({ where: { id: integration.id } })).reportedError).toBeNull();
+    // Stored as shown right after Flowdock's answer.
+    await until(async () => (await app.db.integration.findUniqueOrThrow({ where: { id: integration.id } })).reportedError === null, 5_000, "the cleared error to be stored");
+    const record = await app.db.auditEntry.findMany({ where: { integrationId: integration.id }, orderBy: { id: "asc" } });
+    expect(record.map((a) => [a.action, a.actorName])).toEqual([
+      ["integration.connected", "Dana Demo"], ["integration.error_set", "Tracker"], ["integration.deliveries_retried", "Dana Demo"], ["integration.error_cleared", "Tracker"],
+    ]);
   });
 
   it("when only a member (not an owner) asks to retry a failed delivery, it is refused", async () => {

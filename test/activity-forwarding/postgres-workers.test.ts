@@ -39,7 +39,7 @@ describe.skipIf(!available)("two delivery workers on PostgreSQL", () => {
     const service = issuesService({
       db: app.db, issues: issuesRepository(app.db), projects,
       recorder: outboxRepository(app.db, databaseKind(scratch.url)).recorder,
-      links: { issueUrl: (i) => `http://app.test/issues/${i.number}`, avatarUrl: () => "http://app.test/a.svg" },
+      links: { issueUrl: (i) => `http://app.test/issues/${i.number}`, avatarUrl: () => "http://app.test/a.svg", actionUrl: (i, a) => `http://app.test/flowdock/actions/issues/${i.id}/${a}` },
     });
     const demo = await app.db.user.findFirstOrThrow({ where: { email: "demo@example.com" } });
     const project = (await projects.listForUser(demo.id))[0]!;

@@ -83,10 +83,16 @@ describe.skipIf(probe === null || notOnSqlite)("when the disk holding the SQLite
     const notReady = await request(app.app).get("/readyz").timeout(ANSWER_WITHIN_MS);
     expect(notReady.status).toBe(503);
     expect(notReady.body.reason).toMatch(/full/i);
+    await request(app.app).get("/readyz").timeout(ANSWER_WITHIN_MS).expect(503);
     expect(await counts(app)).toEqual(before);
 
     small.free();
     await request(app.app).get("/readyz").timeout(ANSWER_WITHIN_MS).expect(200);
+    await request(app.app).get("/readyz").timeout(ANSWER_WITHIN_MS).expect(200);
+    // Each change of readiness is logged once, however often the balancer asks.
+    const log = app.logText();
+    expect(log.match(/"msg":"not ready"/g)).toHaveLength(1);
+    expect(log.match(/"msg":"ready again"/g)).toHaveLength(1);
     const after = await demo.agent.post(issuesPath).type("form").redirects(0).send(bigIssue).timeout(ANSWER_WITHIN_MS);
     expect(after.status).toBe(303);
     expect(await counts(app)).toEqual({ issues: before.issues + 1, outbox: before.outbox + 1 });

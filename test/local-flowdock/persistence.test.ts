@@ -131,9 +131,9 @@ describe("restarting on the same database file", () => {
   it("when a source was updated before the restart, the update is kept", async () => {
     const first = await start();
     const { source, userToken } = await createSource(first.url);
-    await api(first.url, `/sources?flow_token=${source.flow_token}`, { method: "PUT", body: { name: "Renamed", error_message: "Broken since 9:00" } });
+    await api(first.url, `/sources?flow_token=${source.flow_token}`, { method: "PUT", body: { configuration_url: "http://app.test/configure/1", error_message: "Broken since 9:00" } });
     const second = await restart();
-    expect((await api(second.url, `/flows/acme/main/sources/${source.id}`, { token: userToken })).body).toMatchObject({ name: "Renamed", error_message: "Broken since 9:00" });
+    expect((await api(second.url, `/flows/acme/main/sources/${source.id}`, { token: userToken })).body).toMatchObject({ configuration_url: "http://app.test/configure/1", error_message: "Broken since 9:00" });
   });
 
   it("when a source was deleted before the restart, its flow token still gets 410 Gone after it", async () => {

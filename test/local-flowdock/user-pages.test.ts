@@ -71,10 +71,16 @@ describe("Inbox Settings", () => {
     expect(page).toContain(`${APP_BASE_URL}/flowdock/setup?flow=${flow.id}`);
   });
 
-  it("when Remove is pressed, the source is deleted; without the form's CSRF token nothing happens", async () => {
+  it("when Remove is pressed, Flowdock asks first; confirming deletes the source; without the form's CSRF token nothing happens", async () => {
     const { source } = await createSource(fd.url);
     const alice = await signedIn();
-    const page = await alice.get("/app/acme/main/settings");
+    const settings = await alice.get("/app/acme/main/settings");
+    // Remove is a link to a confirmation, never a one-click delete.
+    expect(settings.text).not.toMatch(/<form[^>]+\/remove"/);
+    const page = await alice.get(`/app/acme/main/sources/${source.id}/remove`).expect(200);
+    expect(page.text).toContain("Remove Tracker · Website?");
+    expect(page.text).toContain("will no longer post to");
+    expect((await post(source.flow_token, { event: "activity", title: "t", external_thread_id: "x", thread: { title: "T" } })).status).toBe(202);
     await alice.post(`/app/acme/main/sources/${source.id}/remove`).type("form").send({}).expect(403);
     expect((await post(source.flow_token, { event: "activity", title: "t", external_thread_id: "x", thread: { title: "T" } })).status).toBe(202);
     await alice.post(`/app/acme/main/sources/${source.id}/remove`).type("form").send({ _csrf: csrfFrom(page.text) }).expect(303);

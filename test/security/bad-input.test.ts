@@ -118,6 +118,20 @@ describe("ids and OAuth parameters", () => {
   });
 });
 
+describe("the local Flowdock's pages", () => {
+  it("when a page's form gets JSON with an object where text belongs, it answers 400 and registers nothing (found by the fuzz test)", async () => {
+    const agent = request.agent(fd.url);
+    const login = await agent.get("/login");
+    await agent.post("/login").type("form").send({ _csrf: csrfFrom(login.text), email: "alice@example.com", password: "flowdock", return_to: "/app" }).expect(302);
+    const page = await agent.get("/oauth/applications");
+    const count = () => (fd.store.db.prepare("SELECT COUNT(*) AS n FROM applications").get() as { n: number }).n;
+    const before = count();
+    const res = await agent.post("/oauth/applications").send({ _csrf: csrfFrom(page.text), name: { toString: 1 }, callback_uri: "http://example.com/cb" });
+    expect(res.status).toBe(400);
+    expect(count()).toBe(before);
+  });
+});
+
 describe("the local Flowdock's token endpoint", () => {
   it("when the Basic header is not valid percent-encoding, it answers 401 invalid_client", async () => {
     for (const credentials of [`%E0%A4%A:${TEST_CLIENT.clientSecret}`, `${TEST_CLIENT.clientId}:%`, "\u00ff%zz"]) {

@@ -85,9 +85,16 @@ describe("setting up the integration from a flow's Inbox Settings", () => {
     expect(result.text).toContain("Website now posts to Acme Inc / Main");
     expect(result.text).toContain(`${fd.url}/app/acme/main`);
 
-    expect(await sourcesIn("main")).toMatchObject([{ name: "Website issues" }]);
+    const [created] = await sourcesIn("main");
+    expect(created).toMatchObject({ name: "Website issues" });
     const settings = await browser.flowdock.get("/app/acme/main/settings");
     expect(settings.text).toContain("Website issues");
+    // Configure in Inbox Settings leads straight to this integration, set as the source was made.
+    const configure = `http://app.test/flowdock/configure?integration_id=${created!.id}&amp;flow=${flows.main}`;
+    expect(settings.text).toContain(`href="${configure}"`);
+    expect(((await api(fd.url, `/flows/acme/main/sources/${created!.id}`, { token: await passwordToken(fd.url, "alice@example.com") })).body as { configuration_url: string }).configuration_url)
+      .toBe(configure.replace("&amp;", "&"));
+    expect((await app.db.auditEntry.findMany()).map((a) => [a.action, a.actorName])).toEqual([["integration.connected", "Dana Demo"]]);
 
     // The stored token is the real one (it posts), yet the row never holds it in plaintext.
     const [integration] = await app.db.integration.findMany();

@@ -1,6 +1,7 @@
 // Two owners stepping down at the same moment: exactly one of them may, so the
-// project is never left without an owner, on SQLite and on PostgreSQL (where
-// READ COMMITTED would let both see the other as owner without the project lock).
+// project is never left without an owner, on the test database (SQLite unless
+// TEST_DATABASE says otherwise) and always on PostgreSQL, where READ COMMITTED
+// would let both see the other as owner without the project lock.
 import { afterEach, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { createScratchDatabase, postgresAvailable } from "../support/postgres.ts";
@@ -37,7 +38,7 @@ async function raceToStepDown(testApp: TestApp, rounds: number) {
 }
 
 describe("the last owner under concurrency", () => {
-  it("when both owners of a project step down at once on SQLite, one succeeds and one is refused", async () => {
+  it("when both owners of a project step down at once on the test database, one succeeds and one is refused", async () => {
     app = await startTestApp("http://127.0.0.1:9");
     await raceToStepDown(app, 10);
   });

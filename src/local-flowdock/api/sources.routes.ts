@@ -19,19 +19,29 @@ const createInput = z.object({
   external_url: httpUrl.optional(),
 });
 
+// Flowdock documents exactly two updatable fields (docs/sources.md, "Update a
+// Source"); anything else, a name included, is refused by name rather than
+// silently ignored, so an integration relying on it finds out at once. The
+// credentials may travel in the body too.
+const UPDATABLE = ["error_message", "configuration_url"];
+const CREDENTIALS = ["flow_token", "access_token"];
 const updateInput = z
   .object({
-    name: z.string().trim().min(1, "can't be blank").max(255).optional(),
     // An empty string clears the error, as on the hosted service.
     error_message: z.string().max(2000).nullable().optional().transform((v) => (v === "" ? null : v)),
     configuration_url: httpUrl.nullable().optional(),
-    external_url: httpUrl.nullable().optional(),
   })
-  .strip();
+  .catchall(z.unknown())
+  .superRefine((body, ctx) => {
+    for (const field of Object.keys(body)) {
+      if (UPDATABLE.includes(field) || CREDENTIALS.includes(field)) continue;
+      ctx.addIssue({ code: "custom", path: [field], message: `can't be updated: only ${UPDATABLE.join(" and ")} can` });
+    }
+  });
 
 function changesFrom(body: unknown): SourceChanges {
   const input = parseInput(updateInput, body);
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as SourceChanges;
+  return Object.fromEntries(Object.entries(input).filter(([k, v]) => UPDATABLE.includes(k) && v !== undefined)) as SourceChanges;
 }
 
 export function sourcesRoutes(ctx: SimulatorContext): Router {
@@ -39,6 +49,11 @@ export function sourcesRoutes(ctx: SimulatorContext): Router {
   const { store, now } = ctx;
   const auth = authenticate(store, now, SOURCE_SCOPES);
   const show = (source: Parameters<typeof sourceJson>[2]) => sourceJson(ctx.baseUrl(), store, source);
+  const update = (id: number, changes: SourceChanges) => {
+    const updated = store.sources.update(id, changes);
+    ctx.sourceUpdates.push({ sourceId: id, changes: { ...changes }, at: now() });
+    return updated;
+  };
 
   function sourceInFlow(res: Response, organization: string, flowName: string, id: string) {
     const flow = visibleFlow(ctx, res, organization, flowName);
@@ -74,7 +89,7 @@ export function sourcesRoutes(ctx: SimulatorContext): Router {
 
     router.put(item, auth, (req, res) => {
       const source = sourceInFlow(res, params(req).organization, params(req).flow, params(req).id);
-      res.json(show(store.sources.update(source.id, changesFrom(req.body))));
+      res.json(show(update(source.id, changesFrom(req.body))));
     });
 
     router.delete(item, auth, (req, res) => {
@@ -100,7 +115,7 @@ export function sourcesRoutes(ctx: SimulatorContext): Router {
 
     router.put(collection, (req, res) => {
       const source = sourceByFlowToken(store, flowTokenOf(req));
-      res.json(show(store.sources.update(source.id, changesFrom(req.body))));
+      res.json(show(update(source.id, changesFrom(req.body))));
     });
   }
 

@@ -71,6 +71,11 @@ export function controlRoutes(ctx: SimulatorContext, actions: { reset: () => Pro
     ctx.rateLimiter.configure(null);
     res.json({ rateLimit: null });
   });
+  // The source updates Flowdock accepted, oldest first; ?source=<id> for one source.
+  router.get("/source-updates", (req, res) => {
+    const source = Number(req.query.source);
+    res.json(ctx.sourceUpdates.filter((u) => !Number.isFinite(source) || req.query.source === undefined || u.sourceId === source));
+  });
   router.post("/clock", (req, res) => {
     actions.advanceClock(parseInput(clockInput, req.body).advanceMs);
     res.json({ now: ctx.now() });

@@ -15,9 +15,15 @@ export function loadCurrentUser(store: Store): RequestHandler {
   };
 }
 
+// A browser can only come back to a page it can GET, and a Location header
+// holding a very long address is refused by clients (Node's limit is 16 KB):
+// anything else comes back to the inbox list.
+const MAX_RETURN_TO = 2048;
+
 export const requireUser: RequestHandler = (req, res, next) => {
   if (res.locals.user) return next();
-  res.redirect(`/login?return_to=${encodeURIComponent(req.originalUrl)}`);
+  const back = req.method === "GET" && req.originalUrl.length <= MAX_RETURN_TO ? req.originalUrl : "/app";
+  res.redirect(`/login?return_to=${encodeURIComponent(back)}`);
 };
 
 export function currentUser(res: { locals: Record<string, unknown> }): UserRow {

@@ -34,7 +34,10 @@ export function flowPagesRoutes(ctx: SimulatorContext): Router {
       ...threadJson(ctx.baseUrl(), store, t),
       messages: store.inbox.threadMessages(t.id).map(messageJson),
     }));
-    res.render("inbox", { title: `${flow.name} · Team inbox`, flow, threads, renderTitle, renderMessage });
+    // What came of the last action pressed here, shown once on its thread.
+    const actionOutcome = req.session.actionOutcome ?? null;
+    delete req.session.actionOutcome;
+    res.render("inbox", { title: `${flow.name} · Team inbox`, flow, threads, renderTitle, renderMessage, actionOutcome });
   });
 
   router.get("/app/:organization/:flow/settings", (req, res) => {
@@ -50,14 +53,28 @@ export function flowPagesRoutes(ctx: SimulatorContext): Router {
     res.render("inbox-settings", { title: `${flow.name} · Inbox Settings`, flow, sources, addable, notice });
   });
 
-  router.post("/app/:organization/:flow/sources/:id/remove", csrf.csrfSynchronisedProtection, (req, res) => {
-    const flow = flowFor(res, params(req).organization, params(req).flow);
-    if (!flow) return notFoundPage(res);
-    const source = /^\d+$/.test(params(req).id) ? store.sources.byId(Number(params(req).id)) : undefined;
-    if (!source || source.flow_id !== flow.id) {
+  function sourceFor(res: Response, organization: string, flowName: string, id: string) {
+    const flow = flowFor(res, organization, flowName);
+    const source = flow && /^\d+$/.test(id) ? store.sources.byId(Number(id)) : undefined;
+    if (!flow || !source || source.flow_id !== flow.id) {
       res.status(404).render("error", { title: "Integration not found", message: "It may have been removed already." });
-      return;
+      return undefined;
     }
+    return { flow, source };
+  }
+
+  // Remove asks first, as Flowdock did: removing a source stops its integration for good.
+  router.get("/app/:organization/:flow/sources/:id/remove", (req, res) => {
+    const found = sourceFor(res, params(req).organization, params(req).flow, params(req).id);
+    if (!found) return;
+    const app = store.applications.byId(found.source.application_id)!;
+    res.render("remove-source", { title: `Remove ${found.source.name}?`, ...found, app });
+  });
+
+  router.post("/app/:organization/:flow/sources/:id/remove", csrf.csrfSynchronisedProtection, (req, res) => {
+    const found = sourceFor(res, params(req).organization, params(req).flow, params(req).id);
+    if (!found) return;
+    const { flow, source } = found;
     store.sources.remove(source.id);
     res.redirect(303, `/app/${flow.organization.parameterized_name}/${flow.parameterized_name}/settings?removed=${encodeURIComponent(source.name)}`);
   });

@@ -20,6 +20,7 @@ import { signInRoutes } from "./pages/sign-in.routes.ts";
 import { flowPagesRoutes } from "./pages/flow-pages.routes.ts";
 import { developerApplicationsRoutes } from "./pages/developer-applications.routes.ts";
 import { threadActionsRoutes } from "./pages/thread-actions.routes.ts";
+import { apiTokensRoutes } from "./pages/api-tokens.routes.ts";
 
 export interface LocalFlowdockActions {
   reset: () => Promise<void>;
@@ -27,9 +28,9 @@ export interface LocalFlowdockActions {
   checkReady: () => void;
 }
 
-const API_PATHS = ["/user", "/flows", "/sources", "/integrations"];
+const API_PATHS = ["/user", "/users", "/flows", "/organizations", "/sources", "/integrations", "/comments", "/private"];
 const BODY_LIMIT = "256kb";
-const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app"];
+const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app", "/account"];
 
 export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlowdockActions): express.Express {
   const app = express();
@@ -77,8 +78,14 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   // What a browser's forms can send, as on the app's pages: text in valid Unicode, else a 400.
   app.use(PAGE_PATHS, textInputOnly);
   app.use(loadCurrentUser(ctx.store));
-  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx));
+  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx), apiTokensRoutes(ctx));
 
+  // An API client (credentials, or asking for JSON rather than HTML) gets JSON at any
+  // unknown address, as from the hosted API host; a browser gets the page.
+  app.use((req, res, next) => {
+    if (!isApiRequest(req)) return next();
+    res.status(404).json({ message: "not found" });
+  });
   app.use((_req, res) => {
     res.status(404).render("error", { title: "Not found", message: "There is nothing at this address." });
   });
@@ -92,4 +99,9 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   }) as express.ErrorRequestHandler);
 
   return app;
+}
+
+function isApiRequest(req: express.Request): boolean {
+  return Boolean(req.get("authorization")) || req.query.access_token !== undefined || req.query.flow_token !== undefined
+    || req.accepts(["html", "json"]) === "json";
 }

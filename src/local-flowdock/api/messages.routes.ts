@@ -14,7 +14,7 @@ const READ_SCOPES = ["flow", "manage"];
 
 export function messagesRoutes(ctx: SimulatorContext): Router {
   const router = Router();
-  const { store, now } = ctx;
+  const { store } = ctx;
 
   router.post("/messages", ctx.faults.middleware("messages"), (req, res) => {
     const token = flowTokenOf(req);
@@ -36,7 +36,7 @@ export function messagesRoutes(ctx: SimulatorContext): Router {
     res.status(202).json({});
   });
 
-  const auth = authenticate(store, now, READ_SCOPES);
+  const auth = authenticate(ctx, READ_SCOPES);
 
   router.get("/flows/:organization/:flow/messages", auth, (req, res) => {
     const flow = visibleFlow(ctx, res, params(req).organization, params(req).flow);

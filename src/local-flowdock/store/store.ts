@@ -5,6 +5,7 @@ import { applicationsRepository } from "./applications.repository.ts";
 import { grantsRepository } from "./grants.repository.ts";
 import { sourcesRepository } from "./sources.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
+import { apiTokensRepository } from "./api-tokens.repository.ts";
 
 export function createStore(file: string, now: () => number = Date.now) {
   const db: SqliteDatabase = openDatabase(file);
@@ -15,6 +16,7 @@ export function createStore(file: string, now: () => number = Date.now) {
     grants: grantsRepository(db, now),
     sources: sourcesRepository(db, now),
     inbox: inboxRepository(db, now),
+    apiTokens: apiTokensRepository(db, now),
     wipe: () => wipeDatabase(db),
     close: () => db.close(),
   };

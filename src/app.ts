@@ -54,7 +54,7 @@ import { threadActionsService } from "./thread-actions/thread-actions.service.ts
 import { flowdockLinksRepository } from "./thread-actions/flowdock-links.repository.ts";
 import { linkClaims } from "./thread-actions/link-claim.ts";
 import { useFlowdockLinkStrategy } from "./thread-actions/flowdock-link-oauth.ts";
-import { accountLinkRoutes } from "./thread-actions/account-link.routes.ts";
+import { accountLinkRoutes, linkContextLocals } from "./thread-actions/account-link.routes.ts";
 
 export interface AppDeps {
   config: Config;
@@ -154,7 +154,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   app.get("/", (req, res) => {
     res.render("home", { title: "Home", flowdockWebUrl: config.simulator.enabled ? `${config.simulator.baseUrl}/app` : null });
   });
-  app.use(["/sign-in", "/sign-up"], setupContextLocals(config.flowdock.apiUrl));
+  app.use(["/sign-in", "/sign-up"], setupContextLocals(config.flowdock.apiUrl), linkContextLocals);
   const signInPerAccount = createLimiter(db, "sign-in-account", config.limits.signInPerAccount);
   app.use(accountsRoutes({ users, auth, limits: {
     signInPerAccount,

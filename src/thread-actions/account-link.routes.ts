@@ -1,7 +1,7 @@
 // The page an authentication challenge leads to: the person signs in to Tracker
 // (requireUser brings them back here), confirms which Tracker account to link,
 // authorizes with Flowdock, and is linked. Account settings show and remove the link.
-import { Router, type NextFunction, type Request, type Response } from "express";
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import type passport from "passport";
 import { AppError } from "../errors.ts";
 import { currentUser, requireUser } from "../accounts/require-user.ts";
@@ -9,7 +9,7 @@ import type { FlowdockClient } from "../flowdock-client/flowdock-client.ts";
 import { flash } from "../web/flash.ts";
 import { csrf } from "../web/session.ts";
 import { completeLink } from "./account-link.service.ts";
-import { FLOWDOCK_LINK_SCOPES, FLOWDOCK_LINK_STRATEGY, isLinkState, pendingLink } from "./flowdock-link-oauth.ts";
+import { FLOWDOCK_LINK_SCOPES, FLOWDOCK_LINK_STRATEGY, isLinkState, pendingLink, type PendingLink } from "./flowdock-link-oauth.ts";
 import type { FlowdockLinksRepository } from "./flowdock-links.repository.ts";
 import { CLAIM_LIFETIME_SECONDS, type LinkClaims } from "./link-claim.ts";
 
@@ -46,7 +46,7 @@ export function accountLinkRoutes(deps: { auth: passport.PassportStatic; claims:
     })(req, res, next);
   });
 
-  function finishLink(req: Request, res: Response, next: NextFunction, pending: NonNullable<ReturnType<typeof pendingLink>>, accessToken: string) {
+  function finishLink(req: Request, res: Response, next: NextFunction, pending: PendingLink, accessToken: string) {
     completeLink(deps, currentUser(req), pending, accessToken).then(({ flowdockName }) => {
       delete req.session.flowdockLink;
       flash(req, `Your Flowdock account ${flowdockName} is linked. Go back to the flow and press the action again.`);
@@ -62,6 +62,13 @@ export function accountLinkRoutes(deps: { auth: passport.PassportStatic; claims:
 
   return router;
 }
+
+/** Tells the sign-in and sign-up pages that the person came from an action's sign-in link. */
+export const linkContextLocals: RequestHandler = (req, res, next) => {
+  const target = req.session?.returnTo;
+  res.locals.linkingFlowdock = typeof target === "string" && target.startsWith("/flowdock/link?");
+  next();
+};
 
 function linkExpired(): AppError {
   return new AppError("BAD_REQUEST", `This link has expired or was already used. ${PRESS_AGAIN}`, { title: "This link can't be used" });

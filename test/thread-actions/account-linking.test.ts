@@ -42,6 +42,7 @@ async function followChallenge(browser: Browser, link: string, flowdockUser: str
   const first = await browser.visit(link);
   expect(first.status).toBe(303);
   expect(first.headers.location).toBe("/sign-in");
+  expect((await browser.visit("/sign-in")).text).toContain("Sign in to Tracker to act on issues from Flowdock");
   const signIn = await browser.signInToApp();
   expect(signIn.headers.location).toBe(link.slice("http://app.test".length));
   const page = await browser.visit(link);

@@ -1,6 +1,6 @@
 // The JSON shapes of the hosted API (contract sections 3–5). API URLs are built
 // from the configured base URL; clients follow them instead of pasting ids.
-import type { FlowWithOrganization, UserRow } from "../store/directory.repository.ts";
+import type { FlowWithOrganization, OrganizationRow, UserRow } from "../store/directory.repository.ts";
 import type { ApplicationRow } from "../store/applications.repository.ts";
 import type { SourceRow } from "../store/sources.repository.ts";
 import type { MessageRow, ThreadRow } from "../store/inbox.repository.ts";
@@ -26,6 +26,18 @@ function flowLinks(url: string, scopes: readonly string[]) {
     self: { href: url, methods: ["GET"] },
     ...(has("integration", "manage") ? { sources: { href: `${url}/sources`, methods: ["GET", "POST"] } } : {}),
     ...(has("flow", "manage") ? { messages: { href: `${url}/messages`, methods: ["GET"] }, threads: { href: `${url}/threads`, methods: ["GET"] } } : {}),
+  };
+}
+
+// The hosted answer has a `subscription`; the local Flowdock has no billing, so
+// every organization is on a plan that never ends (trial false, no billing date).
+export function organizationJson(base: string, store: Store, org: OrganizationRow) {
+  return {
+    id: org.id, parameterized_name: org.parameterized_name, name: org.name, user_limit: org.user_limit,
+    user_count: store.directory.organizationUserCount(org.id), active: Boolean(org.active),
+    url: `${base}/organizations/${org.parameterized_name}`,
+    subscription: { trial: false },
+    users: store.directory.organizationMembers(org.id).map((u) => ({ id: u.id, name: u.name, email: u.email, admin: Boolean(u.admin) })),
   };
 }
 

@@ -11,6 +11,7 @@ import { flowsRoutes } from "./api/flows.routes.ts";
 import { sourcesRoutes } from "./api/sources.routes.ts";
 import { messagesRoutes } from "./api/messages.routes.ts";
 import { peopleRoutes } from "./api/people.routes.ts";
+import { chatRoutes } from "./api/chat.routes.ts";
 import { tokenRoutes } from "./oauth/token.routes.ts";
 import { authorizeRoutes } from "./oauth/authorize.routes.ts";
 import { controlRoutes } from "./control/control.routes.ts";
@@ -68,7 +69,7 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   app.post("/oauth/token", ctx.faults.middleware("token"));
   app.use(API_PATHS, ctx.faults.middleware("api"));
   const api = express.Router();
-  api.use(tokenRoutes(ctx), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx), peopleRoutes(ctx));
+  api.use(tokenRoutes(ctx), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx), chatRoutes(ctx), peopleRoutes(ctx));
   app.use(api);
   // Also catches bodies that fail to parse before any router runs (the control API included).
   app.use([...API_PATHS, "/messages", "/oauth/token", "/_simulator"], apiErrorHandler((err) => ctx.logger.error({ err }, "API request failed")));

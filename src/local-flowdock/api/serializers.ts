@@ -86,17 +86,34 @@ export function sourceJson(base: string, store: Store, source: SourceRow) {
 
 const parse = (value: string | null) => (value === null ? undefined : JSON.parse(value));
 
+/**
+ * A message as the hosted API shows it (messages.md "Show Message", message-types.md):
+ * `content` (null for team-inbox posts, whose text is title/body; `{title, text}` for a
+ * comment, `title` being what it comments on), `user` as a string id ("0" for none),
+ * `app`, `flow`, `created_at`, `edited`, `attachments`. Team-inbox fields stay as before.
+ */
 export function messageJson(m: MessageRow) {
+  return messageWithCommentedTitle(m, null);
+}
+
+export function messageWithCommentedTitle(m: MessageRow, commentedTitle: string | null) {
+  const chat = m.app === "chat";
   return {
     id: m.id,
     event: m.event,
-    title: m.title,
-    body: m.body,
-    author: parse(m.author),
+    content: !chat ? null : m.event === "comment" ? { title: commentedTitle, text: m.content } : m.content,
+    ...(!chat ? { title: m.title, body: m.body, author: parse(m.author) } : {}),
     tags: JSON.parse(m.tags),
     uuid: m.uuid,
+    user: String(m.user_id ?? 0),
+    app: m.app,
+    flow: m.flow_id,
     sent: m.sent,
+    created_at: new Date(m.sent).toISOString(),
+    edited: m.edited_at,
+    attachments: [],
     thread_id: m.thread_id,
+    ...(m.external_user_name !== null ? { external_user_name: m.external_user_name } : {}),
     ...(m.external_thread_id !== null ? { external_thread_id: m.external_thread_id } : {}),
     ...(m.thread !== null ? { thread: parse(m.thread) } : {}),
   };
@@ -114,6 +131,7 @@ export function threadJson(base: string, store: Store, t: ThreadRow) {
     fields: parse(t.fields) ?? [],
     actions: parse(t.actions) ?? [],
     source: source ? { id: source.id, name: source.name, application: applicationJson(base, store.applications.byId(source.application_id)!) } : null,
+    ...store.chat.threadCounts(t.id),
     created_at: t.created_at,
     updated_at: t.updated_at,
   };

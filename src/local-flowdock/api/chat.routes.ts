@@ -5,7 +5,7 @@ import { Router, type Request, type Response } from "express";
 import type { SimulatorContext } from "../context.ts";
 import { authenticate, callerOf } from "./authenticate.ts";
 import { visibleFlow } from "./flows.routes.ts";
-import { flowApiUrl, messageWithCommentedTitle } from "./serializers.ts";
+import { apiMessageJson, flowApiUrl } from "./serializers.ts";
 import { ApiError, notFound, validationError } from "./api-error.ts";
 import { parseInput, params } from "./input.ts";
 import { editInput, userPostInput } from "./chat-input.ts";
@@ -24,11 +24,7 @@ export function chatRoutes(ctx: SimulatorContext): Router {
   const write = [ctx.faults.middleware("messages"), authenticate(ctx, WRITE_SCOPES)];
   const read = authenticate(ctx, READ_SCOPES);
 
-  const show = (m: MessageRow) => {
-    const parent = m.parent_id !== null ? store.chat.message(m.flow_id, m.parent_id) : undefined;
-    const thread = m.event === "comment" ? store.inbox.thread(m.flow_id, m.thread_id) : undefined;
-    return messageWithCommentedTitle(m, parent?.content ?? parent?.title ?? thread?.title ?? null);
-  };
+  const show = (m: MessageRow) => apiMessageJson(store, m);
 
   function postAs(req: Request, res: Response, flow: FlowWithOrganization, fromPath: { threadId?: string; parentId?: number } = {}) {
     const { user } = callerOf(res);

@@ -6,7 +6,8 @@ import { Router, type Request, type Response } from "express";
 import type { SimulatorContext } from "../context.ts";
 import { authenticate } from "./authenticate.ts";
 import { visibleFlow } from "./flows.routes.ts";
-import { messageJson, threadJson } from "./serializers.ts";
+import { apiMessageJson, threadJson } from "./serializers.ts";
+import type { MessageRow } from "../store/inbox.repository.ts";
 import { ApiError, notFound, validationError } from "./api-error.ts";
 import { parseInput, params } from "./input.ts";
 import { flowTokenOf, sourceByFlowToken } from "./flow-token.ts";
@@ -51,9 +52,9 @@ export function messagesRoutes(ctx: SimulatorContext): Router {
     answer(req, res, outcome.message);
   });
 
-  function answer(req: Request, res: Response, message: Parameters<typeof messageJson>[0]) {
+  function answer(req: Request, res: Response, message: MessageRow) {
     if (req.get("x-flowdock-wait-for-message") === "true") {
-      res.status(200).json(messageJson(message));
+      res.status(200).json(apiMessageJson(store, message));
       return;
     }
     res.status(202).json({});
@@ -63,7 +64,7 @@ export function messagesRoutes(ctx: SimulatorContext): Router {
 
   router.get("/flows/:organization/:flow/messages", auth, (req, res) => {
     const flow = visibleFlow(ctx, res, params(req).organization, params(req).flow);
-    res.json(store.chat.list(flow.id, messageFilter(req, store.directory.flowMembers(flow.id))).map(messageJson));
+    res.json(store.chat.list(flow.id, messageFilter(req, store.directory.flowMembers(flow.id))).map((m) => apiMessageJson(store, m)));
   });
 
   router.get("/flows/:organization/:flow/threads", auth, (req, res) => {
@@ -103,7 +104,7 @@ export function messagesRoutes(ctx: SimulatorContext): Router {
     const filter = { ...messageFilter(req, store.directory.flowMembers(flow.id)), threadId: thread.id };
     // A thread's messages were listed whole and oldest first before the filters came: keep that without a limit.
     if (req.query.limit === undefined) filter.limit = 100_000;
-    res.json(store.chat.list(flow.id, filter).map(messageJson));
+    res.json(store.chat.list(flow.id, filter).map((m) => apiMessageJson(store, m)));
   });
 
   return router;

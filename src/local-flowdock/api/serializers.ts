@@ -96,6 +96,13 @@ export function messageJson(m: MessageRow) {
   return messageWithCommentedTitle(m, null);
 }
 
+/** messageJson with what a comment comments on: the parent's text, else its thread's title. */
+export function apiMessageJson(store: Store, m: MessageRow) {
+  if (m.event !== "comment") return messageJson(m);
+  const parent = m.parent_id !== null ? store.chat.message(m.flow_id, m.parent_id) : undefined;
+  return messageWithCommentedTitle(m, parent?.content ?? parent?.title ?? store.inbox.thread(m.flow_id, m.thread_id)?.title ?? null);
+}
+
 export function messageWithCommentedTitle(m: MessageRow, commentedTitle: string | null) {
   const chat = m.app === "chat";
   return {

@@ -93,6 +93,26 @@ const MIGRATIONS = [
   `
   ALTER TABLE authorization_codes ADD COLUMN code_challenge TEXT;
   `,
+  // Personal API tokens (HTTP Basic): one per user, kept as a hash like every
+  // credential here; `hint` is the tail the Tokens page shows to tell tokens apart.
+  `
+  CREATE TABLE api_tokens (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, created_at TEXT NOT NULL
+  );
+  `,
+  // Chat: messages posted by people (content, user, app) and comments on a parent;
+  // threads started in chat are told apart from team-inbox threads by their app.
+  `
+  ALTER TABLE messages ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
+  ALTER TABLE messages ADD COLUMN content TEXT;
+  ALTER TABLE messages ADD COLUMN app TEXT NOT NULL DEFAULT 'influx';
+  ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+  ALTER TABLE messages ADD COLUMN external_user_name TEXT;
+  ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+  ALTER TABLE threads ADD COLUMN app TEXT NOT NULL DEFAULT 'influx';
+  CREATE INDEX messages_flow ON messages(flow_id, id);
+  `,
 ];
 
 export function openDatabase(file: string): SqliteDatabase {

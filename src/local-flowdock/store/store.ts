@@ -5,6 +5,8 @@ import { applicationsRepository } from "./applications.repository.ts";
 import { grantsRepository } from "./grants.repository.ts";
 import { sourcesRepository } from "./sources.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
+import { apiTokensRepository } from "./api-tokens.repository.ts";
+import { chatRepository } from "./chat.repository.ts";
 
 export function createStore(file: string, now: () => number = Date.now) {
   const db: SqliteDatabase = openDatabase(file);
@@ -15,6 +17,8 @@ export function createStore(file: string, now: () => number = Date.now) {
     grants: grantsRepository(db, now),
     sources: sourcesRepository(db, now),
     inbox: inboxRepository(db, now),
+    apiTokens: apiTokensRepository(db, now),
+    chat: chatRepository(db, now),
     wipe: () => wipeDatabase(db),
     close: () => db.close(),
   };

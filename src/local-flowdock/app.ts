@@ -10,6 +10,8 @@ import { apiErrorHandler } from "./api/api-error.ts";
 import { flowsRoutes } from "./api/flows.routes.ts";
 import { sourcesRoutes } from "./api/sources.routes.ts";
 import { messagesRoutes } from "./api/messages.routes.ts";
+import { peopleRoutes } from "./api/people.routes.ts";
+import { chatRoutes } from "./api/chat.routes.ts";
 import { tokenRoutes } from "./oauth/token.routes.ts";
 import { authorizeRoutes } from "./oauth/authorize.routes.ts";
 import { controlRoutes } from "./control/control.routes.ts";
@@ -20,8 +22,9 @@ import { signInRoutes } from "./pages/sign-in.routes.ts";
 import { flowPagesRoutes } from "./pages/flow-pages.routes.ts";
 import { developerApplicationsRoutes } from "./pages/developer-applications.routes.ts";
 import { threadActionsRoutes } from "./pages/thread-actions.routes.ts";
-import { chatRoutes } from "./pages/chat.routes.ts";
+import { chatPagesRoutes } from "./pages/chat.routes.ts";
 import { pageSessionForStreams } from "./pages/stream-session.ts";
+import { apiTokensRoutes } from "./pages/api-tokens.routes.ts";
 
 export interface LocalFlowdockActions {
   reset: () => Promise<void>;
@@ -29,9 +32,9 @@ export interface LocalFlowdockActions {
   checkReady: () => void;
 }
 
-const API_PATHS = ["/user", "/flows", "/sources", "/integrations"];
+const API_PATHS = ["/user", "/users", "/flows", "/organizations", "/sources", "/integrations", "/comments", "/private"];
 const BODY_LIMIT = "256kb";
-const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app"];
+const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app", "/account"];
 
 export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlowdockActions): express.Express {
   const app = express();
@@ -71,7 +74,7 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   app.get(["/flows", "/flows/:organization/:flow"], pageSessionForStreams(ctx, pageSession));
   app.use(API_PATHS, ctx.faults.middleware("api"));
   const api = express.Router();
-  api.use(tokenRoutes(ctx), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx));
+  api.use(tokenRoutes(ctx), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx), chatRoutes(ctx), peopleRoutes(ctx));
   app.use(api);
   // Also catches bodies that fail to parse before any router runs (the control API included).
   app.use([...API_PATHS, "/messages", "/oauth/token", "/_simulator"], apiErrorHandler((err) => ctx.logger.error({ err }, "API request failed")));
@@ -82,8 +85,14 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   // What a browser's forms can send, as on the app's pages: text in valid Unicode, else a 400.
   app.use(PAGE_PATHS, textInputOnly);
   app.use(loadCurrentUser(ctx.store));
-  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), chatRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx));
+  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), chatPagesRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx), apiTokensRoutes(ctx));
 
+  // An API client (credentials, or asking for JSON rather than HTML) gets JSON at any
+  // unknown address, as from the hosted API host; a browser gets the page.
+  app.use((req, res, next) => {
+    if (!isApiRequest(req)) return next();
+    res.status(404).json({ message: "not found" });
+  });
   app.use((_req, res) => {
     res.status(404).render("error", { title: "Not found", message: "There is nothing at this address." });
   });
@@ -97,4 +106,9 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   }) as express.ErrorRequestHandler);
 
   return app;
+}
+
+function isApiRequest(req: express.Request): boolean {
+  return Boolean(req.get("authorization")) || req.query.access_token !== undefined || req.query.flow_token !== undefined
+    || req.accepts(["html", "json"]) === "json";
 }

@@ -138,8 +138,8 @@ describe("the chat beside the team inbox", () => {
     expect((await alice.get("/app/acme/main")).text).toContain("Reply to: Who has the release notes?");
     const token = await (await import("../support/local-flowdock.ts")).passwordToken(fd.url, "alice@example.com");
     const threadId = threadPath.split("/").pop()!;
-    const listed = (await api(fd.url, `/flows/acme/main/threads/${threadId}/messages`, { token })).body as { event: string; body: string }[];
-    expect(listed.map((m) => [m.event, m.body])).toEqual([["message", "Who has the release notes?"], ["message", "I do"]]);
+    const listed = (await api(fd.url, `/flows/acme/main/threads/${threadId}/messages`, { token })).body as { event: string; content: string }[];
+    expect(listed.map((m) => [m.event, m.content])).toEqual([["message", "Who has the release notes?"], ["message", "I do"]]);
   });
 
   it("when Alice comments on an integration's thread, the comment shows under the thread in the team inbox and the thread moves to the top", async () => {
@@ -164,7 +164,7 @@ describe("the chat beside the team inbox", () => {
   it("when the chat has 60 messages, the page shows the latest 50 oldest first, and Earlier messages shows the 10 before them", async () => {
     const flowId = fd.store.directory.flowByPath("acme", "main")!.id;
     const alice = fd.store.directory.userByEmail("alice@example.com")!;
-    for (let i = 1; i <= 60; i++) fd.store.inbox.postAsUser({ flowId, userId: alice.id, author: { name: alice.name }, event: "message", content: `note ${i}.` });
+    for (let i = 1; i <= 60; i++) fd.store.chat.post({ flowId, userId: alice.id, event: "message", content: `note ${i}.`, tags: [] });
     const agent = await signedIn();
     const said = (html: string) => [...html.matchAll(/note (\d+)\./g)].map((m) => Number(m[1]));
     const page = await agent.get("/app/acme/main").expect(200);
@@ -202,7 +202,7 @@ describe("what the pages refuse", () => {
     // Another person's token is no good either.
     const bobsToken = csrfFrom((await (await signedIn("bob@example.com")).get("/app/acme/main")).text);
     await alice.post("/app/acme/main/messages").type("form").send({ _csrf: bobsToken, content: "forged" }).expect(403);
-    expect(fd.store.flowPages.chatMessages(flowId, { limit: 10 }).items.map((m) => m.body)).toEqual(["first"]);
+    expect(fd.store.flowPages.chatMessages(flowId, { limit: 10 }).items.map((m) => m.content)).toEqual(["first"]);
   });
 
   it("when signed out, posting sends people to sign in and stores nothing; a flow they are not in is 404", async () => {

@@ -23,7 +23,7 @@ function contentOf(req: Request): { content: string; error: string | null } {
   return { content: content.trim(), error: null };
 }
 
-export function chatRoutes(ctx: SimulatorContext): Router {
+export function chatPagesRoutes(ctx: SimulatorContext): Router {
   const router = Router();
   const { store } = ctx;
 
@@ -41,11 +41,6 @@ export function chatRoutes(ctx: SimulatorContext): Router {
     return thread;
   }
 
-  const author = (res: Response) => {
-    const user = currentUser(res);
-    return { userId: user.id, author: { name: user.name, nick: user.nick, avatar: user.avatar } };
-  };
-
   router.get("/app/:organization/:flow/threads/:threadId", requireUser, (req, res) => {
     const flow = flowFor(req, res);
     const thread = flow && threadFor(req, res, flow);
@@ -61,7 +56,7 @@ export function chatRoutes(ctx: SimulatorContext): Router {
       res.status(400).render("inbox", { title: `${flow.name} · Team inbox`, ...flowPageModel(ctx, req, flow), renderTitle, renderMessage, actionOutcome: null, chatError: error, chatDraft: content });
       return;
     }
-    store.inbox.postAsUser({ flowId: flow.id, ...author(res), event: "message", content });
+    store.chat.post({ flowId: flow.id, userId: currentUser(res).id, event: "message", content, tags: [] });
     res.redirect(303, `${flowPath(flow)}#chat`);
   });
 
@@ -76,7 +71,10 @@ export function chatRoutes(ctx: SimulatorContext): Router {
       res.status(400).render("thread", { title: `${thread.title} · ${flow.name}`, ...threadPageModel(ctx, req, flow, thread), renderTitle, renderMessage, replyError: error, replyDraft: content });
       return;
     }
-    store.inbox.postAsUser({ flowId: flow.id, ...author(res), event: thread.app === "chat" ? "message" : "comment", content, threadId: thread.id });
+    const userId = currentUser(res).id;
+    if (thread.app === "chat") store.chat.post({ flowId: flow.id, userId, event: "message", content, tags: [], threadId: thread.id });
+    // A comment names the item it comments on: the thread's first message, the one that opened it.
+    else store.chat.post({ flowId: flow.id, userId, event: "comment", content, tags: [], parentId: store.flowPages.firstMessageId(thread.id) });
     res.redirect(303, `${flowPath(flow)}/threads/${thread.id}#reply`);
   });
 

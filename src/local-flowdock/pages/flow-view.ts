@@ -5,7 +5,7 @@
 import type { Request } from "express";
 import type { SimulatorContext } from "../context.ts";
 import type { FlowWithOrganization } from "../store/directory.repository.ts";
-import type { ThreadRow } from "../store/inbox.repository.ts";
+import type { MessageRow, ThreadRow } from "../store/inbox.repository.ts";
 import { threadJson, messageJson } from "../api/serializers.ts";
 
 export const THREADS_PER_PAGE = 50;
@@ -27,13 +27,31 @@ export function streamPath(flow: FlowWithOrganization): string {
   return `/flows/${flow.organization.parameterized_name}/${flow.parameterized_name}?accept=text/event-stream`;
 }
 
+/**
+ * A message as the pages show it: the API's shape plus who wrote it, by name.
+ * Integrations name their author; people are named from the directory; Push
+ * API chat messages carry an external user name.
+ */
+function shownMessages(ctx: SimulatorContext, rows: MessageRow[]) {
+  const names = new Map<number, string | undefined>();
+  const nameOf = (id: number) => {
+    if (!names.has(id)) names.set(id, ctx.store.directory.userById(id)?.name);
+    return names.get(id);
+  };
+  return rows.map((m) => {
+    const json = messageJson(m);
+    const author = (json as { author?: { name?: string } }).author;
+    return { ...json, authorName: author?.name ?? (m.user_id !== null ? nameOf(m.user_id) : undefined) ?? m.external_user_name ?? "" };
+  });
+}
+
 export function flowPageModel(ctx: SimulatorContext, req: Request, flow: FlowWithOrganization) {
   const { store } = ctx;
   const q = req.query;
   const inboxPage = store.flowPages.inboxThreads(flow.id, { before: cursor(q.before), after: cursor(q.after), limit: THREADS_PER_PAGE });
   const threads = inboxPage.items.reverse().map((t) => {
     const latest = store.flowPages.threadMessages(t.id, { limit: LATEST_MESSAGES_IN_INBOX });
-    return { ...threadJson(ctx.baseUrl(), store, t), messages: latest.items.map(messageJson), hasEarlier: latest.older !== null };
+    return { ...threadJson(ctx.baseUrl(), store, t), messages: shownMessages(ctx, latest.items), hasEarlier: latest.older !== null };
   });
   const chat = chatModel(ctx, flow, cursor(q.chat_before));
   // Live updates only where the newest things are shown; older pages say there is news instead.
@@ -47,11 +65,12 @@ export function flowPageModel(ctx: SimulatorContext, req: Request, flow: FlowWit
 function chatModel(ctx: SimulatorContext, flow: FlowWithOrganization, before: number | undefined) {
   const page = ctx.store.flowPages.chatMessages(flow.id, { before, limit: CHAT_MESSAGES_PER_PAGE });
   const threads = ctx.store.flowPages.threadsByIds(page.items.map((m) => m.thread_id));
-  const messages = page.items.map((m) => {
+  const shown = shownMessages(ctx, page.items);
+  const messages = page.items.map((m, i) => {
     const thread = threads.get(m.thread_id);
     // A reply or comment names the thread it belongs to; a message that started its own thread doesn't.
     const inThread = thread && !(thread.app === "chat" && isFirstMessage(ctx, thread, m.id)) ? thread : null;
-    return { ...messageJson(m), inThread: inThread && { id: inThread.id, title: inThread.title, app: inThread.app } };
+    return { ...shown[i]!, inThread: inThread && { id: inThread.id, title: inThread.title, app: inThread.app } };
   });
   return { messages, older: page.older, newer: page.newer };
 }
@@ -66,6 +85,6 @@ export function threadPageModel(ctx: SimulatorContext, req: Request, flow: FlowW
   return {
     flow, base: flowPath(flow), streamUrl: streamPath(flow),
     thread: { ...threadJson(ctx.baseUrl(), ctx.store, thread), app: thread.app },
-    messages: page.items.map(messageJson), older: page.older, newer: page.newer, atNewest: page.newer === null,
+    messages: shownMessages(ctx, page.items), older: page.older, newer: page.newer, atNewest: page.newer === null,
   };
 }

@@ -4,17 +4,11 @@
 // by its session, a request for an event stream that brings no credentials of
 // its own is taken as the signed-in person's. Only event-stream GETs: they
 // change nothing, and another site can neither send the SameSite=lax cookie
-// on such a request nor read the answer, so there is nothing to forge.
+// on such a request nor read the answer, so there is nothing to forge. As
+// with HTTP Basic, no OAuth application acts for the person.
 import type { Request, RequestHandler } from "express";
 import type { SimulatorContext } from "../context.ts";
 import type { Caller } from "../api/authenticate.ts";
-import type { ApplicationRow } from "../store/applications.repository.ts";
-
-// Flowdock's own web app, as the caller of what its pages ask for: no OAuth client of any developer.
-const FLOWDOCK_WEB_APP: ApplicationRow = {
-  id: 0, name: "Flowdock", client_id: "", client_secret: "", callback_uri: "", setup_uri: null,
-  configuration_uri: null, icon_url: null, owner_user_id: null, created_at: "1970-01-01T00:00:00.000Z",
-};
 
 function asksForEventStream(req: Request): boolean {
   const wanted = typeof req.query.accept === "string" ? req.query.accept : req.get("accept") ?? "";
@@ -32,7 +26,7 @@ export function pageSessionForStreams(ctx: SimulatorContext, session: RequestHan
       if (err) return next(err);
       const id = req.session.flowdockUserId;
       const user = id ? ctx.store.directory.userById(id) : undefined;
-      if (user) res.locals.caller = { user, application: FLOWDOCK_WEB_APP, scopes: ["flow"] } satisfies Caller;
+      if (user) res.locals.caller = { user, application: null, scopes: ["flow"] } satisfies Caller;
       next();
     });
   };

@@ -93,13 +93,29 @@ const MIGRATIONS = [
   `
   ALTER TABLE authorization_codes ADD COLUMN code_challenge TEXT;
   `,
-  // People in a flow: chat messages, replies and comments carry who wrote them,
-  // and a chat message starts a thread of its own ('chat'), which the team inbox
-  // leaves out. The partial indexes let the pages page through a flow's inbox
-  // and chat by keyset without reading every thread or message.
+  // Personal API tokens (HTTP Basic): one per user, kept as a hash like every
+  // credential here; `hint` is the tail the Tokens page shows to tell tokens apart.
+  `
+  CREATE TABLE api_tokens (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, created_at TEXT NOT NULL
+  );
+  `,
+  // Chat: messages posted by people (content, user, app) and comments on a parent;
+  // threads started in chat are told apart from team-inbox threads by their app.
   `
   ALTER TABLE messages ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
+  ALTER TABLE messages ADD COLUMN content TEXT;
+  ALTER TABLE messages ADD COLUMN app TEXT NOT NULL DEFAULT 'influx';
+  ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+  ALTER TABLE messages ADD COLUMN external_user_name TEXT;
+  ALTER TABLE messages ADD COLUMN edited_at INTEGER;
   ALTER TABLE threads ADD COLUMN app TEXT NOT NULL DEFAULT 'influx';
+  CREATE INDEX messages_flow ON messages(flow_id, id);
+  `,
+  // The flow pages page through a flow's team inbox and its chat by keyset
+  // (flow-pages.repository.ts); these let them read one page, never the flow.
+  `
   CREATE INDEX threads_inbox ON threads(flow_id, updated_seq) WHERE app = 'influx';
   CREATE INDEX messages_chat ON messages(flow_id, id) WHERE event IN ('message', 'status', 'comment');
   `,

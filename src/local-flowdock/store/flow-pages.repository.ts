@@ -55,7 +55,10 @@ export function flowPagesRepository(db: SqliteDatabase) {
   const threadMessages = pager<MessageRow>("messages", "thread_id = ?", "id");
   const chatMessages = pager<MessageRow>("messages", `flow_id = ? AND ${CHAT_EVENTS}`, "id");
 
+  const firstInThread = db.prepare<[string], { id: number }>("SELECT id FROM messages WHERE thread_id = ? ORDER BY id LIMIT 1");
+
   return {
+    firstMessageId: (threadId: string) => firstInThread.get(threadId)?.id,
     /** The team inbox: integration threads, most recently active last on the page (callers reverse for newest first). */
     inboxThreads: (flowId: string, req: PageRequest) => inboxThreads(flowId, req),
     threadMessages: (threadId: string, req: PageRequest) => threadMessages(threadId, req),

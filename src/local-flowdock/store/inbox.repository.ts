@@ -14,7 +14,7 @@ export interface ThreadRow {
   id: string; flow_id: string; source_id: number | null; external_thread_id: string | null; title: string;
   body: string | null; external_url: string | null; status: string | null; fields: string | null; actions: string | null;
   created_at: string; updated_at: string; updated_seq: number;
-  /** 'influx' for team inbox threads, 'chat' for a thread a person's chat message started (threads.md's application filter). */
+  /** 'influx' for team inbox threads, 'chat' for a thread a chat message started (threads.md's application filter). */
   app: string;
 }
 
@@ -22,8 +22,9 @@ export interface MessageRow {
   id: number; flow_id: string; thread_id: string; source_id: number | null; event: string; title: string | null;
   body: string | null; author: string | null; tags: string; uuid: string | null; external_thread_id: string | null;
   thread: string | null; sent: number;
-  /** The person who wrote it (chat, replies, comments); null for integration posts. */
-  user_id: number | null;
+  /** Chat columns (chat.repository.ts); null/"influx" for team-inbox posts. */
+  user_id: number | null; content: string | null; app: string; parent_id: number | null;
+  external_user_name: string | null; edited_at: number | null;
 }
 
 export interface NewMessage {
@@ -31,16 +32,6 @@ export interface NewMessage {
   author: unknown; tags: string[]; uuid?: string | undefined;
   externalThreadId?: string | undefined; threadId?: string | undefined; thread?: ThreadState | undefined;
 }
-
-/** What a person writes in a flow: a chat message, a reply in a thread (message with threadId), a comment. */
-export interface NewUserMessage {
-  flowId: string; userId: number; author: { name: string; nick?: string; avatar?: string | null };
-  event: "message" | "comment" | "status"; content: string; threadId?: string | undefined;
-  tags?: string[] | undefined; uuid?: string | undefined;
-}
-
-// A chat thread's title is its first message, as Flowdock's threads did; long ones are cut.
-const CHAT_TITLE_LENGTH = 200;
 
 export type PostOutcome =
   | { kind: "stored"; message: MessageRow; duplicate: boolean }
@@ -53,12 +44,12 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
     "SELECT * FROM threads WHERE flow_id = ? AND source_id = ? AND external_thread_id = ?");
   const messageByUuid = db.prepare<[string, string], MessageRow>("SELECT * FROM messages WHERE flow_id = ? AND uuid = ?");
   const messageById = db.prepare<[number], MessageRow>("SELECT * FROM messages WHERE id = ?");
-  const firstInThread = db.prepare<[string], { id: number }>("SELECT id FROM messages WHERE thread_id = ? ORDER BY id LIMIT 1");
-  let seq = (db.prepare<[], { s: number | null }>("SELECT MAX(updated_seq) AS s FROM threads").get()?.s ?? 0);
+  // Read from the table each time: chat posts (chat.repository.ts) move threads up too.
+  const nextSeq = () => ((db.prepare<[], { s: number | null }>("SELECT MAX(updated_seq) AS s FROM threads").get()?.s ?? 0) + 1);
 
   function applyThreadState(thread: ThreadRow, state: ThreadState, at: string) {
     db.prepare(`UPDATE threads SET title = ?, body = ?, external_url = ?, status = ?, fields = ?, actions = ?, updated_at = ?, updated_seq = ? WHERE id = ?`)
-      .run(state.title, state.body ?? null, state.external_url ?? null, json(state.status), json(state.fields), json(state.actions), at, ++seq, thread.id);
+      .run(state.title, state.body ?? null, state.external_url ?? null, json(state.status), json(state.fields), json(state.actions), at, nextSeq(), thread.id);
   }
 
   const post = db.transaction((m: NewMessage): PostOutcome => {
@@ -77,7 +68,7 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
       thread = threadById.get(id)!;
     }
     if (m.thread) applyThreadState(thread, m.thread, at);
-    else db.prepare("UPDATE threads SET updated_at = ?, updated_seq = ? WHERE id = ?").run(at, ++seq, thread.id);
+    else db.prepare("UPDATE threads SET updated_at = ?, updated_seq = ? WHERE id = ?").run(at, nextSeq(), thread.id);
     const id = db.prepare(`
       INSERT INTO messages (flow_id, thread_id, source_id, event, title, body, author, tags, uuid, external_thread_id, thread, sent)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
@@ -86,39 +77,8 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
     return { kind: "stored", message: messageById.get(Number(id))!, duplicate: false };
   });
 
-  const postAsUser = db.transaction((m: NewUserMessage): PostOutcome => {
-    if (m.uuid) {
-      const repeat = messageByUuid.get(m.flowId, m.uuid);
-      if (repeat) return { kind: "stored", message: repeat, duplicate: true };
-    }
-    const at = new Date(now()).toISOString();
-    let thread: ThreadRow | undefined;
-    if (m.threadId) {
-      thread = threadById.get(m.threadId);
-      if (!thread || thread.flow_id !== m.flowId) return { kind: "unknown_thread" };
-      db.prepare("UPDATE threads SET updated_at = ?, updated_seq = ? WHERE id = ?").run(at, ++seq, thread.id);
-    } else if (m.event === "comment") {
-      return { kind: "thread_required" };
-    } else {
-      const id = randomToken(12);
-      db.prepare(`INSERT INTO threads (id, flow_id, title, created_at, updated_at, updated_seq, app) VALUES (?, ?, ?, ?, ?, ?, 'chat')`)
-        .run(id, m.flowId, m.content.slice(0, CHAT_TITLE_LENGTH), at, at, ++seq);
-      thread = threadById.get(id)!;
-    }
-    // tags.md: a comment carries `influx:<id>` of the item it comments on, here the thread's first message.
-    const first = m.event === "comment" ? firstInThread.get(thread.id) : undefined;
-    const tags = [...new Set([...(m.tags ?? []), ...(first ? [`influx:${first.id}`] : [])])];
-    const id = db.prepare(`
-      INSERT INTO messages (flow_id, thread_id, event, body, author, tags, uuid, sent, user_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      m.flowId, thread.id, m.event, m.content, JSON.stringify(m.author), JSON.stringify(tags), m.uuid ?? null, now(), m.userId).lastInsertRowid;
-    return { kind: "stored", message: messageById.get(Number(id))!, duplicate: false };
-  });
-
   return {
     post: (m: NewMessage) => post.immediate(m),
-    /** A person's chat message, reply (with threadId) or comment (threadId required); same uuid rule as post. */
-    postAsUser: (m: NewUserMessage) => postAsUser.immediate(m),
     /** As the hosted API: with since_id the next `limit` after it, else the latest `limit`; oldest first either way. */
     messages(flowId: string, options: { sinceId?: number | undefined; limit: number }): MessageRow[] {
       if (options.sinceId !== undefined) {
@@ -129,7 +89,7 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
         .all(flowId, options.limit).reverse();
     },
     threads: (flowId: string, limit = 100) =>
-      db.prepare<[string, number], ThreadRow>("SELECT * FROM threads WHERE flow_id = ? ORDER BY updated_seq DESC LIMIT ?").all(flowId, limit),
+      db.prepare<[string, number], ThreadRow>("SELECT * FROM threads WHERE flow_id = ? AND app = 'influx' ORDER BY updated_seq DESC LIMIT ?").all(flowId, limit),
     thread: (flowId: string, id: string) => {
       const t = threadById.get(id);
       return t && t.flow_id === flowId ? t : undefined;

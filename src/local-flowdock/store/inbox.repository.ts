@@ -73,6 +73,7 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
 
   return {
     post: (m: NewMessage) => post.immediate(m),
+    messageById: (id: number) => messageById.get(id),
     /** As the hosted API: with since_id the next `limit` after it, else the latest `limit`; oldest first either way. */
     messages(flowId: string, options: { sinceId?: number | undefined; limit: number }): MessageRow[] {
       if (options.sinceId !== undefined) {

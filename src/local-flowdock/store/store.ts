@@ -5,9 +5,11 @@ import { applicationsRepository } from "./applications.repository.ts";
 import { grantsRepository } from "./grants.repository.ts";
 import { sourcesRepository } from "./sources.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
+import { flowEventsRepository } from "./flow-events.repository.ts";
 
-export function createStore(file: string, now: () => number = Date.now) {
+export function createStore(file: string, now: () => number = Date.now, options: { eventRetention?: number } = {}) {
   const db: SqliteDatabase = openDatabase(file);
+  const events = flowEventsRepository(db, options.eventRetention);
   return {
     db,
     directory: directoryRepository(db),
@@ -15,7 +17,12 @@ export function createStore(file: string, now: () => number = Date.now) {
     grants: grantsRepository(db, now),
     sources: sourcesRepository(db, now),
     inbox: inboxRepository(db, now),
-    wipe: () => wipeDatabase(db),
+    events,
+    wipe: () => {
+      wipeDatabase(db);
+      // Deleting the messages logged events of their own; they describe nothing now.
+      events.reset();
+    },
     close: () => db.close(),
   };
 }

@@ -11,6 +11,7 @@ import { flowsRoutes } from "./api/flows.routes.ts";
 import { sourcesRoutes } from "./api/sources.routes.ts";
 import { messagesRoutes } from "./api/messages.routes.ts";
 import { streamingRoutes } from "./streaming/streaming.routes.ts";
+import { pushRoutes } from "./push/push.routes.ts";
 import { tokenRoutes } from "./oauth/token.routes.ts";
 import { authorizeRoutes } from "./oauth/authorize.routes.ts";
 import { controlRoutes } from "./control/control.routes.ts";
@@ -28,7 +29,7 @@ export interface LocalFlowdockActions {
   checkReady: () => void;
 }
 
-const API_PATHS = ["/user", "/flows", "/sources", "/integrations", "/stream"];
+const API_PATHS = ["/user", "/flows", "/sources", "/integrations", "/stream", "/v1", "/activities"];
 const BODY_LIMIT = "256kb";
 const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app"];
 
@@ -69,7 +70,7 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   const api = express.Router();
   // The stream host's stand-in, and streaming on the REST paths (before the REST routes of those paths).
   api.use("/stream", streamingRoutes(ctx, { alwaysStream: true }));
-  api.use(tokenRoutes(ctx), streamingRoutes(ctx, { alwaysStream: false }), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx));
+  api.use(tokenRoutes(ctx), streamingRoutes(ctx, { alwaysStream: false }), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx), pushRoutes(ctx));
   app.use(api);
   // Also catches bodies that fail to parse before any router runs (the control API included).
   app.use([...API_PATHS, "/messages", "/oauth/token", "/_simulator"], apiErrorHandler((err) => ctx.logger.error({ err }, "API request failed")));

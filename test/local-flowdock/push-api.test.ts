@@ -98,6 +98,37 @@ describe("Push API: team inbox", () => {
   });
 });
 
+describe("Push API: chat", () => {
+  const chat = async (body: Record<string, unknown>) => api(fd.url, `/v1/messages/chat/${await apiTokenFromSettings()}`, { method: "POST", body });
+
+  it("when an external user posts to chat, the message is stored with their name and the tags of its content", async () => {
+    const res = await chat({ content: "Howdy-Doo @Jackie #awesome", external_user_name: "Stevie", tags: ["todo", "#feedback"] });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({});
+    expect((await inbox())[0]).toMatchObject({ event: "message", body: "Howdy-Doo @Jackie #awesome", author: { name: "Stevie" }, tags: ["todo", "feedback", "@jackie", "awesome"] });
+  });
+
+  it("when the post names a message_id, it is a comment in that message's thread; a comment can't be commented", async () => {
+    await chat({ content: "the parent", external_user_name: "Stevie" });
+    const [parent] = await inbox();
+    expect((await chat({ content: "a comment", external_user_name: "Jackie", message_id: parent!.id })).status).toBe(200);
+    const comment = (await inbox()).find((m) => m.event === "comment")!;
+    expect(comment).toMatchObject({ body: "a comment", thread_id: parent!.thread_id, tags: [`influx:${parent!.id}`] });
+    const again = await chat({ content: "nested", external_user_name: "Jackie", message_id: comment.id });
+    expect(again.status).toBe(400);
+    expect(again.body).toMatchObject({ errors: { message_id: [expect.any(String)] } });
+  });
+
+  it("when a form post has no content, or a name with spaces, or comments on an unknown message, the answer is 400 and nothing is stored", async () => {
+    const token = await apiTokenFromSettings();
+    for (const body of [{ external_user_name: "Stevie" }, { content: "hi", external_user_name: "Stevie Wonder" }, { content: "hi", external_user_name: "Stevie", message_id: "999" }]) {
+      const res = await request(fd.url).post(`/v1/messages/chat/${token}`).type("form").send(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    expect(await inbox()).toEqual([]);
+  });
+});
+
 describe("POST /activities (the older integration guide)", () => {
   it("when an integration posts an activity whose thread_id is its item's id, later posts with that id land in the same thread", async () => {
     const { source } = await createSource(fd.url);

@@ -31,6 +31,19 @@ const teamInboxInput = z.object({
   link: httpUrl.optional(),
 });
 
+const chatInput = z.object({
+  content: z.string().trim().min(1, "can't be blank").max(8096, "is too long (at most 8096 characters)"),
+  // Hosted Flowdock refused names with whitespace here; the docs are silent.
+  external_user_name: z.string().trim().min(1, "can't be blank").max(255).regex(/^\S+$/u, "can't contain spaces"),
+  tags: z.union([z.array(z.string().max(100)).max(100), z.string().max(2000)]).optional(),
+  message_id: z.coerce.number().int().positive().optional(),
+});
+
+/** "Tags will be automatically parsed from the message content" (docs/chat.md): #hashtags and @mentions. */
+function contentTags(content: string): string[] {
+  return [...content.matchAll(/(?:^|\s)([#@][\p{L}\p{N}_-]+)/gu)].map((m) => m[1]!.replace(/^#/, "").toLowerCase());
+}
+
 /** Tags as docs/team-inbox.md reads them: a list or a comma-separated string; `#` optional, any capitals. */
 export function pushTags(tags: string[] | string | undefined): string[] {
   const list = typeof tags === "string" ? tags.split(",") : (tags ?? []);
@@ -65,6 +78,35 @@ export function pushRoutes(ctx: SimulatorContext): Router {
       tags: pushTags(input.tags), externalThreadId: `push:${randomToken(12)}`,
       thread: { title: input.subject, body: input.content, external_url: input.link, fields },
     });
+    res.status(200).json({});
+  });
+
+  // Chat from an "external user" (docs/chat.md). A chat message starts a thread
+  // of its own, as in Flowdock's threaded chat; with message_id it is a comment
+  // in the commented message's thread.
+  router.post("/v1/messages/chat/:token", (req, res) => {
+    deprecated(res, ctx.baseUrl());
+    const flow = flowByApiToken(store, ctx.options.sessionSecret, String(req.params.token));
+    if (!flow) throw new ApiError(404, "No flow has this API token");
+    requireBodyType(req);
+    const input = parseInput(chatInput, req.body);
+    const tags = [...new Set([...pushTags(input.tags), ...contentTags(input.content)])];
+    const author = { name: input.external_user_name };
+    if (input.message_id === undefined) {
+      store.inbox.post({
+        flowId: flow.id, sourceId: null, event: "message", body: input.content, author, tags,
+        externalThreadId: `chat:${randomToken(12)}`, thread: { title: input.content.slice(0, 255) },
+      });
+    } else {
+      const parent = store.inbox.messageById(input.message_id);
+      if (!parent || parent.flow_id !== flow.id) throw validationError({ message_id: ["names no message in this flow"] });
+      if (parent.event === "comment") throw validationError({ message_id: ["is a comment, and comments can't be commented"] });
+      const thread = store.inbox.thread(flow.id, parent.thread_id)!;
+      store.inbox.post({
+        flowId: flow.id, sourceId: null, event: "comment", title: thread.title, body: input.content, author,
+        tags: [...tags, `influx:${parent.id}`], threadId: parent.thread_id,
+      });
+    }
     res.status(200).json({});
   });
 

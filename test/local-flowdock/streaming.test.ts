@@ -197,6 +197,40 @@ describe("errors are JSON answers, not streams", () => {
   });
 });
 
+describe("the event log", () => {
+  /** A post written straight through the store, as any writer of the local Flowdock would. */
+  function storePost(title: string) {
+    const flow = fd.store.directory.flowByPath("acme", "main")!;
+    return fd.store.inbox.post({ flowId: flow.id, sourceId, event: "activity", title, author: { name: "Tracker" }, tags: [], externalThreadId: `bulk:${title}`, thread: { title } });
+  }
+
+  it("when a writer's transaction rolls back, nothing is published, and the next committed change is", async () => {
+    await start();
+    const stream = await listen("/flows?filter=acme/main", asBob());
+    expect(() => fd.store.db.transaction(() => {
+      storePost("rolled back");
+      throw new Error("the writer failed");
+    })()).toThrow("the writer failed");
+    storePost("committed");
+    await stream.waitFor((t) => t.includes("committed"));
+    expect(stream.text()).not.toContain("rolled back");
+  });
+
+  it("when more events happen than the log keeps, the oldest are pruned and a resume from a pruned id gets what is kept", async () => {
+    await start({ eventRetention: 10 });
+    for (let i = 0; i < 150; i++) storePost(`bulk ${i}`);
+    fd.store.events.flush();
+    const kept = (fd.store.db.prepare("SELECT COUNT(*) AS n FROM flow_events").get() as { n: number }).n;
+    expect(kept).toBeLessThanOrEqual(10 + 100);
+    expect(kept).toBeLessThan(150);
+    const resumed = await listen("/flows?filter=acme/main", asBob({ accept: "text/event-stream", "last-event-id": "1" }));
+    await resumed.waitFor((t) => t.includes("bulk 149"));
+    const titles = resumed.sseEvents().map((e) => e.data.title).filter((t) => t !== undefined);
+    expect(titles).not.toContain("bulk 0");
+    expect(titles.at(-1)).toBe("bulk 149");
+  });
+});
+
 describe("streams that end", () => {
   it("when the access token expires, the server ends the stream at the next keep-alive tick", async () => {
     await start({ streamKeepAliveMs: 30, tokenTtlSeconds: 60 });

@@ -19,6 +19,7 @@ import { issuesService } from "../src/tracker/issues.service.ts";
 import { projectsRepository } from "../src/tracker/projects.repository.ts";
 import { newSource, signIn, startApp, startFlowdockProcess, tempDir, type BenchApp, type Flowdock } from "./harness.ts";
 import { inlineRecorder } from "./inline-recorder.ts";
+import { streamingSection } from "./streaming.ts";
 
 const CONCURRENCY = 8;
 const quiet = createLogger({ level: "silent", name: "bench" });
@@ -155,7 +156,9 @@ try {
 
   const b = await backlog(fd, dir);
   console.log(`backlog: ${b.events} events queued during an outage (${(b.queueMs / 1000).toFixed(1)} s, every post failing)`);
-  console.log(`  drained after recovery in ${(b.drainMs / 1000).toFixed(1)} s (${(b.events / (b.drainMs / 1000)).toFixed(0)} events/s)`);
+  console.log(`  drained after recovery in ${(b.drainMs / 1000).toFixed(1)} s (${(b.events / (b.drainMs / 1000)).toFixed(0)} events/s)\n`);
+
+  await streamingSection(fd, scale);
 } finally {
   await fd.stop();
   remove();

@@ -204,6 +204,20 @@ describe("the event log", () => {
     return fd.store.inbox.post({ flowId: flow.id, sourceId, event: "activity", title, author: { name: "Tracker" }, tags: [], externalThreadId: `bulk:${title}`, thread: { title } });
   }
 
+  it("when a message is edited or retagged by any writer, the stream carries message-edit and tag-change events", async () => {
+    await start();
+    const stream = await listen("/flows?filter=acme/main", asBob());
+    const stored = storePost("to edit");
+    if (stored.kind !== "stored") throw new Error("not stored");
+    const id = stored.message.id;
+    fd.store.db.prepare("UPDATE messages SET body = 'edited body' WHERE id = ?").run(id);
+    fd.store.db.prepare(`UPDATE messages SET tags = '["new"]' WHERE id = ?`).run(id);
+    await stream.waitFor((t) => t.includes("tag-change"));
+    const events = stream.jsonEvents();
+    expect(events.find((e) => e.event === "message-edit")).toMatchObject({ content: { message: id, updated_content: "edited body" } });
+    expect(events.find((e) => e.event === "tag-change")).toMatchObject({ content: { message: id, add: ["new"], remove: [] } });
+  });
+
   it("when a writer's transaction rolls back, nothing is published, and the next committed change is", async () => {
     await start();
     const stream = await listen("/flows?filter=acme/main", asBob());

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { api, createSource, passwordToken, startTestFlowdock } from "../support/local-flowdock.ts";
 import { csrfFrom } from "../support/browser.ts";
 import { openStream } from "../support/streams.ts";
+import { createLogger } from "../../src/observability/logger.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
 interface Message { id: number; event: string; title: string | null; body: string | null; author: Record<string, unknown>; tags: string[]; thread_id: string; external_thread_id?: string }
@@ -95,6 +96,20 @@ describe("Push API: team inbox", () => {
     } finally {
       stream.close();
     }
+  });
+});
+
+describe("Push API: secrets", () => {
+  it("when a push is logged, the flow's API token in its path is not", async () => {
+    await fd.close();
+    let logText = "";
+    fd = await startTestFlowdock({ logger: createLogger({ level: "debug", name: "test-flowdock" }, { write: (line: string) => { logText += line; } }) });
+    const token = await apiTokenFromSettings();
+    expect((await api(fd.url, `/v1/messages/team_inbox/${token}`, { method: "POST", body: mail })).status).toBe(200);
+    expect((await api(fd.url, `/v1/messages/chat/${token}?x=1`, { method: "POST", body: { content: "hi", external_user_name: "S" } })).status).toBe(200);
+    expect(logText).toContain("/v1/messages/team_inbox/[Redacted]");
+    expect(logText).toContain("/v1/messages/chat/[Redacted]?x=1");
+    expect(logText).not.toContain(token);
   });
 });
 

@@ -189,6 +189,13 @@ describe("errors are JSON answers, not streams", () => {
     });
   }
 
+  it("when a HEAD asks for a stream, the answer is the stream's headers and no open connection", async () => {
+    const res = await fetch(`${fd.url}/flows?filter=acme/main`, { method: "HEAD", headers: asBob() });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(fd.ctx.streams.size).toBe(0);
+  });
+
   it("when the token lacks a flow scope, the answer is 403 JSON", async () => {
     const profileOnly = await passwordToken(fd.url, "bob@example.com", "profile");
     const res = await fetch(`${fd.url}/flows?filter=acme/main`, { headers: { authorization: `Bearer ${profileOnly}` } });

@@ -5,6 +5,9 @@
 // have no documented type: they go out as `thread-change` and `source-error`,
 // which the docs' "undocumented internal message types exist" tells clients to
 // skip if they don't know them, and which the flow page uses to stay current.
+// Those events have no message of their own, so their `id` is the event's id
+// in the log (the SSE id), which may equal some message's id: clients key
+// messages by (event, id), as message-edit's own `content.message` does.
 import type { Store } from "../store/store.ts";
 import type { FlowEventRow } from "../store/flow-events.repository.ts";
 import { messageJson, sourceJson, threadJson } from "../api/serializers.ts";

@@ -38,6 +38,11 @@ export function streamingRoutes(ctx: SimulatorContext, options: { alwaysStream: 
 
   function open(req: Request, res: Parameters<RequestHandler>[1], flowIds: string[]) {
     const resumeFrom = lastEventId(req);
+    // A HEAD has no body to stream: the headers a GET would get, then the end.
+    if (req.method === "HEAD") {
+      res.status(200).type(requestedFormat(req) === "event-stream" ? "text/event-stream" : "application/json").end();
+      return;
+    }
     // A stream ends when its access token expires; Basic credentials don't expire.
     const token = bearerToken(req);
     const expiresAt = (token && store.grants.accessToken(token)?.expires_at) || Number.POSITIVE_INFINITY;

@@ -58,7 +58,7 @@ export async function startFlowdockProcess(dir: string): Promise<Flowdock> {
   }
   const send = (pathname: string, init: { method?: string; token?: string; body?: unknown }) => fetch(`${url}${pathname}`, {
     method: init.method ?? "GET",
-    headers: { accept: "application/json", "content-type": "application/json", ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
+    headers: { accept: "application/json", ...(init.body === undefined ? {} : { "content-type": "application/json" }), ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const call: Flowdock["call"] = async (pathname, init = {}) => {

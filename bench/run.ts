@@ -1,11 +1,18 @@
-// `npm run bench`: the delivery benchmarks, against the local Flowdock run as a
-// separate process. Prints, from one run:
+// `npm run bench`: the delivery benchmarks. Prints, from one run:
 //   decoupling — p50/p99 of "create issue" with 250 ms Flowdock latency, through
 //                the outbox vs. posting inline in the request;
-//   throughput — events/s delivered through the outbox vs. raw keep-alive POSTs of
-//                the same payloads at the same concurrency;
-//   backlog    — time to drain 10k events queued during an outage.
-import crypto from "node:crypto";
+//   throughput — events/s through the outbox vs. raw keep-alive POSTs of the same
+//                payloads, against the local Flowdock and against a null target
+//                (answers 202 at once), with the worker's CPU per event;
+//   backlog    — time to drain 10k events queued during an outage;
+//   drain      — drain rate against backlog size (2k / 10k / 40k) for three
+//                shapes, with and without 200k delivered rows, SQLite and PostgreSQL;
+//   pages      — "create issue" while the in-process worker drains the worst backlog;
+//   fan-out    — "create issue" p50/p99 with 1 / 100 / 500 integrations;
+//   workers    — PostgreSQL, 1 and 2 worker processes;
+//   streaming  — the local Flowdock's Streaming API (bench/streaming.ts).
+// `--scale=0.1` shrinks every size (a run of a few minutes); the local Flowdock
+// and the null target run in processes of their own.
 import os from "node:os";
 import { createDeliveryWorker } from "../src/activity-forwarding/create-worker.ts";
 import { outboxRepository } from "../src/activity-forwarding/outbox.repository.ts";
@@ -17,39 +24,25 @@ import { integrationsRepository } from "../src/sources/integrations.repository.t
 import { issuesRepository } from "../src/tracker/issues.repository.ts";
 import { issuesService } from "../src/tracker/issues.service.ts";
 import { projectsRepository } from "../src/tracker/projects.repository.ts";
-import { newSource, signIn, startApp, startFlowdockProcess, tempDir, type BenchApp, type Flowdock } from "./harness.ts";
+import { newSource, startApp, startFlowdockProcess, tempDir, type BenchApp, type Flowdock } from "./harness.ts";
 import { inlineRecorder } from "./inline-recorder.ts";
 import { streamingSection } from "./streaming.ts";
+import { startNullTarget, type NullTarget } from "./null-target.ts";
+import { addHistory, benchPayload, openBenchDb, postgresUp, recordEvents, serveApp } from "./bench-db.ts";
+import { CONCURRENCY, drain, drainTable, SHAPES, shapeOf, type DrainRow } from "./drain.ts";
+import { rawPosts } from "./raw-posts.ts";
+import { createIssues } from "./create-issues.ts";
+import { workerProcesses } from "./worker-processes.ts";
 
-const CONCURRENCY = 8;
 const quiet = createLogger({ level: "silent", name: "bench" });
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
 const scale = Number(args.get("scale") ?? 1);
-
-// People opening issues at a steady rate (an open loop: a request starts every
-// 1/rate seconds whether or not earlier ones have answered), so the numbers are
-// the latency of the action itself, not of a saturated server. (autocannon's
-// fixed-rate mode reports latencies below Flowdock's own delay, so we time each
-// request ourselves.)
-async function createIssues(app: BenchApp, label: string, perSecond = 20): Promise<{ p50: number; p99: number }> {
-  const { cookie, csrf } = await signIn(app.url);
-  const body = new URLSearchParams({ _csrf: csrf, title: "Benchmark issue", description: "Opened by npm run bench", priority: "normal" }).toString();
-  const total = Math.round(200 * scale);
-  const timings: Promise<number>[] = [];
-  for (let i = 0; i < total; i++) {
-    timings.push((async () => {
-      const started = performance.now();
-      const res = await fetch(`${app.url}/projects/${app.projectId}/issues`, { method: "POST", redirect: "manual", headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body });
-      await res.arrayBuffer();
-      if (res.status !== 303) throw new Error(`${label}: create issue answered ${res.status}`);
-      return performance.now() - started;
-    })());
-    await new Promise((r) => setTimeout(r, 1000 / perSecond));
-  }
-  const sorted = (await Promise.all(timings)).sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  return { p50: at(0.5), p99: at(0.99) };
-}
+const sized = (n: number) => Math.max(10, Math.round(n * scale));
+// `--only=drain,fan-out` runs some sections (for development; a report is one whole run).
+const only = args.get("only")?.split(",");
+const wanted = (section: string) => !only || only.includes(section);
+const DRAIN_SIZES = [2_000, 10_000, 40_000].map(sized);
+const HISTORY = sized(200_000);
 
 async function decoupling(fd: Flowdock, dir: string) {
   await fd.faults("messages", { latencyMs: 250 });
@@ -59,14 +52,14 @@ async function decoupling(fd: Flowdock, dir: string) {
   const worker = createDeliveryWorker(outboxApp.config, outboxApp.db, quiet);
   wake.worker = worker;
   worker.start();
-  const decoupled = await createIssues(outboxApp, "outbox");
+  const decoupled = await createIssues(outboxApp, "outbox", sized(200));
   await worker.stop();
   await outboxApp.close();
 
   const inlineApp = await startApp(dir, "inline", fd, ({ db, config }) => ({
     recorder: inlineRecorder(new FlowdockClient({ apiUrl: fd.url }), integrationsRepository(db, createTokenCipher(config.tokenEncryptionKeys))),
   }));
-  const inline = await createIssues(inlineApp, "inline");
+  const inline = await createIssues(inlineApp, "inline", sized(200));
   await inlineApp.close();
   await fd.clearFaults();
   return { decoupled, inline };
@@ -88,38 +81,21 @@ async function queueEvents(app: BenchApp, issues: number, perIssue: number) {
   return issues * perIssue;
 }
 
-async function drain(app: BenchApp, onStart?: () => Promise<void>): Promise<number> {
-  const worker = createDeliveryWorker(app.config, app.db, quiet, { concurrency: CONCURRENCY });
-  const started = performance.now();
-  await onStart?.();
-  worker.start();
-  while ((await app.db.outboxMessage.count({ where: { status: { not: "sent" } } })) > 0) await new Promise((r) => setTimeout(r, 20));
-  const elapsed = performance.now() - started;
-  await worker.stop();
-  return elapsed;
-}
-
-async function throughput(fd: Flowdock, dir: string) {
+async function throughput(fd: Flowdock, nullTarget: NullTarget, dir: string) {
   const app = await startApp(dir, "throughput", fd);
-  const events = await queueEvents(app, Math.round(200 * scale), 10);
-  const payloads = (await app.db.outboxMessage.findMany({ orderBy: { id: "asc" }, select: { payload: true } })).map((r) => r.payload);
-
-  // Raw: the same payloads, keep-alive POSTs, same concurrency, no outbox.
-  const raw = await newSource(fd, "raw");
-  let next = 0;
-  const rawStart = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < payloads.length) {
-      const body = { ...JSON.parse(payloads[next++]!), uuid: crypto.randomUUID(), flow_token: raw.flow_token };
-      const res = await fetch(`${fd.url}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-      if (res.status !== 202) throw new Error(`raw post: ${res.status}`);
-      await res.arrayBuffer();
-    }
-  }));
-  const rawMs = performance.now() - rawStart;
-  const outboxMs = await drain(app);
+  const events = await queueEvents(app, sized(200), 10);
+  const payloads = (await app.db.outboxEvent.findMany({ orderBy: { id: "asc" }, select: { payload: true } })).map((r) => r.payload);
+  const raw = await rawPosts(fd.url, payloads, (await newSource(fd, "raw")).flow_token, CONCURRENCY);
+  const outbox = await drain({ kind: "sqlite", db: app.db, config: app.config, projectId: app.projectId, integrationIds: [], close: async () => {} }, events);
   await app.close();
-  return { events, rawPerSecond: events / (rawMs / 1000), outboxPerSecond: events / (outboxMs / 1000) };
+
+  // The same number of events against a target that costs nothing.
+  const bench = await openBenchDb("sqlite", dir, "null-target", nullTarget.url);
+  await recordEvents(bench, shapeOf("many threads", events));
+  const nullRaw = await rawPosts(nullTarget.url, Array.from({ length: events }, (_, i) => benchPayload(`t${i % 500}`)), "null-token", CONCURRENCY);
+  const nullOutbox = await drain(bench, events);
+  await bench.close();
+  return { events, raw, outbox, nullRaw, nullOutbox };
 }
 
 async function backlog(fd: Flowdock, dir: string) {
@@ -129,37 +105,140 @@ async function backlog(fd: Flowdock, dir: string) {
   const worker = createDeliveryWorker(app.config, app.db, quiet, { concurrency: CONCURRENCY });
   worker.start();
   const queuedAt = performance.now();
-  const events = await queueEvents(app, Math.round(1000 * scale), 10);
+  const events = await queueEvents(app, sized(1000), 10);
   const queueMs = performance.now() - queuedAt;
   await worker.stop();
-  const drainMs = await drain(app, () => fd.clearFaults());
+  const outbox = outboxRepository(app.db, "sqlite");
+  const started = performance.now();
+  await fd.clearFaults();
+  const after = createDeliveryWorker(app.config, app.db, quiet, { concurrency: CONCURRENCY });
+  after.start();
+  while ((await outbox.backlog()) > 0) await new Promise((r) => setTimeout(r, 50));
+  const drainMs = performance.now() - started;
+  await after.stop();
   await app.close();
   return { events, queueMs, drainMs };
 }
 
+/** "Create issue" at 20/s while the in-process worker drains the worst shape with history. */
+async function pagesWhileDraining(nullTarget: NullTarget, dir: string) {
+  const bench = await openBenchDb("sqlite", dir, "pages", nullTarget.url);
+  await addHistory(bench, HISTORY, 10);
+  const backlogSize = DRAIN_SIZES[2]!;
+  await recordEvents(bench, shapeOf("hot, one after another", backlogSize));
+  const holder = { worker: undefined as ReturnType<typeof createDeliveryWorker> | undefined };
+  const app = await serveApp(bench, { onActivityRecorded: () => holder.worker?.nudge() });
+  const requests = sized(400);
+  let latency = { p50: 0, p99: 0 };
+  // The drain counts the issues' own events too.
+  const result = await drain(bench, backlogSize + requests, async (worker) => {
+    holder.worker = worker;
+    latency = await createIssues(app, "while draining", requests);
+  });
+  await app.close();
+  await bench.close();
+  return { backlogSize, latency, result };
+}
+
+async function fanOut(nullTarget: NullTarget, dir: string) {
+  const rows: { integrations: number; latency: { p50: number; p99: number } }[] = [];
+  for (const integrations of [1, 100, 500]) {
+    const bench = await openBenchDb("sqlite", dir, `fan-out-${integrations}`, nullTarget.url, integrations);
+    const holder = { worker: undefined as ReturnType<typeof createDeliveryWorker> | undefined };
+    const app = await serveApp(bench, { onActivityRecorded: () => holder.worker?.nudge() });
+    holder.worker = createDeliveryWorker(bench.config, bench.db, quiet, { concurrency: CONCURRENCY });
+    holder.worker.start();
+    const latency = await createIssues(app, `${integrations} integrations`, sized(200));
+    await holder.worker.stop();
+    await app.close();
+    await bench.close();
+    rows.push({ integrations, latency });
+  }
+  return rows;
+}
+
+async function drainTables(kind: "sqlite" | "postgresql", nullTarget: NullTarget, dir: string): Promise<DrainRow[]> {
+  const rows: DrainRow[] = [];
+  for (const history of [0, HISTORY]) {
+    const bench = await openBenchDb(kind, dir, `drain-${kind}-${history}`, nullTarget.url);
+    rows.push(...(await drainTable(bench, DRAIN_SIZES, history)));
+    await bench.close();
+  }
+  return rows;
+}
+
 const ms = (n: number) => `${n.toFixed(1)} ms`;
+const rate = (n: number) => `${n.toFixed(0)}/s`;
+function printDrain(label: string, rows: DrainRow[]) {
+  console.log(`drain (${label}): events/s of one worker, concurrency ${CONCURRENCY}, null target; CPU per event; 40k÷2k (target ≥ 0.9×)`);
+  for (const row of rows) {
+    const cells = row.results.map((r) => `${String(r.events).padStart(6)}: ${rate(r.perSecond).padStart(7)} ${r.cpuMsPerEvent.toFixed(2)} ms`).join("  ");
+    const ratio = row.results[row.results.length - 1]!.perSecond / row.results[0]!.perSecond;
+    console.log(`  ${row.shape.padEnd(23)} ${row.history ? `+${row.history} sent` : "no history"}`.padEnd(50) + `${cells}  ${ratio.toFixed(2)}×`);
+  }
+  console.log("");
+}
+
 const { dir, remove } = tempDir();
 const fd = await startFlowdockProcess(dir);
+const nullTarget = await startNullTarget();
+const pgUp = await postgresUp();
 try {
-  console.log(`npm run bench${scale !== 1 ? ` -- --scale=${scale}` : ""}   (node ${process.version}, ${os.cpus().length} cores, SQLite, local Flowdock in its own process)\n`);
+  console.log(`npm run bench${scale !== 1 ? ` -- --scale=${scale}` : ""}   (node ${process.version}, ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; local Flowdock and null target in processes of their own)\n`);
+  if (wanted("decoupling")) {
   const d = await decoupling(fd, dir);
   console.log("decoupling: create issue with 250 ms Flowdock latency, 20 issues/s");
   console.log(`  outbox  p50 ${ms(d.decoupled.p50)}  p99 ${ms(d.decoupled.p99)}`);
   console.log(`  inline  p50 ${ms(d.inline.p50)}  p99 ${ms(d.inline.p99)}`);
   console.log(`  ratio p50 ${(d.decoupled.p50 / d.inline.p50).toFixed(3)}× (target ≤ 0.05×), outbox p99 ${ms(d.decoupled.p99)} (target ≤ 50 ms)\n`);
+  }
 
-  const t = await throughput(fd, dir);
+  if (wanted("throughput")) {
+  const t = await throughput(fd, nullTarget, dir);
   console.log(`throughput: ${t.events} events, concurrency ${CONCURRENCY}`);
-  console.log(`  raw keep-alive POSTs ${t.rawPerSecond.toFixed(0)} events/s`);
-  console.log(`  through the outbox   ${t.outboxPerSecond.toFixed(0)} events/s`);
-  console.log(`  ratio ${(t.outboxPerSecond / t.rawPerSecond).toFixed(2)}× (target ≥ 0.5×)\n`);
+  console.log(`  local Flowdock: raw keep-alive POSTs ${rate(t.raw.perSecond)}, through the outbox ${rate(t.outbox.perSecond)}, ratio ${(t.outbox.perSecond / t.raw.perSecond).toFixed(2)}× (target ≥ 0.5×)`);
+  console.log(`  null target:    raw keep-alive POSTs ${rate(t.nullRaw.perSecond)} (client CPU ${t.nullRaw.cpuMsPerPost.toFixed(2)} ms/post), through the outbox ${rate(t.nullOutbox.perSecond)}, ratio ${(t.nullOutbox.perSecond / t.nullRaw.perSecond).toFixed(2)}× (target ≥ 0.6×)`);
+  console.log(`  worker CPU per delivered event (process CPU time): ${t.nullOutbox.cpuMsPerEvent.toFixed(3)} ms against the null target (target ≤ 0.5 ms), ${t.outbox.cpuMsPerEvent.toFixed(3)} ms against the local Flowdock\n`);
+  }
 
+  if (wanted("backlog")) {
   const b = await backlog(fd, dir);
   console.log(`backlog: ${b.events} events queued during an outage (${(b.queueMs / 1000).toFixed(1)} s, every post failing)`);
   console.log(`  drained after recovery in ${(b.drainMs / 1000).toFixed(1)} s (${(b.events / (b.drainMs / 1000)).toFixed(0)} events/s)\n`);
+  }
 
-  await streamingSection(fd, scale);
+  if (wanted("drain")) printDrain("SQLite", await drainTables("sqlite", nullTarget, dir));
+  if (!wanted("drain")) { /* skipped */ } else if (pgUp) printDrain("PostgreSQL, no statistics gathered", await drainTables("postgresql", nullTarget, dir));
+  else console.log("drain (PostgreSQL): SKIPPED, no server at BENCH_POSTGRES_URL\n");
+
+  if (wanted("pages")) {
+  const p = await pagesWhileDraining(nullTarget, dir);
+  console.log(`pages while delivering: create issue at 20/s while the in-process worker drains ${p.backlogSize} events (${SHAPES[2]}, +${HISTORY} sent), SQLite`);
+  console.log(`  p50 ${ms(p.latency.p50)}  p99 ${ms(p.latency.p99)} (target p99 ≤ 50 ms); the drain ran at ${rate(p.result.perSecond)}\n`);
+  }
+
+  if (wanted("fan-out")) {
+  const f = await fanOut(nullTarget, dir);
+  console.log("fan-out: create issue at 20/s, worker in process (as npm start), null target, SQLite");
+  for (const r of f) console.log(`  ${String(r.integrations).padStart(3)} integrations  p50 ${ms(r.latency.p50)}  p99 ${ms(r.latency.p99)} (target p99 ≤ 50 ms)`);
+  console.log("");
+  }
+
+  if (!wanted("workers")) { /* skipped */ } else if (pgUp) {
+    const events = sized(10_000);
+    console.log(`workers: PostgreSQL, ${events} events (many threads), worker processes (npm run worker), concurrency ${CONCURRENCY} each, null target`);
+    for (const n of [1, 2]) {
+      const bench = await openBenchDb("postgresql", dir, `workers-${n}`, nullTarget.url);
+      const r = await workerProcesses(bench, n, () => recordEvents(bench, shapeOf("many threads", events)), events);
+      await bench.close();
+      console.log(`  ${n} worker${n > 1 ? "s" : " "}  ${rate(r.perSecond)}`);
+    }
+  } else {
+    console.log("workers (PostgreSQL): SKIPPED, no server at BENCH_POSTGRES_URL");
+  }
+  if (wanted("streaming")) await streamingSection(fd, scale);
 } finally {
+  await nullTarget.stop();
   await fd.stop();
   remove();
 }

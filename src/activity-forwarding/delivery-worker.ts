@@ -5,6 +5,9 @@
 //   2xx → sent · 5xx/timeout/network → backoff, then dead after the cap
 //   429 → wait Retry-After · 410 → the source is gone: delete the integration
 //   401 → the token is dead: mark the integration broken · 400 → dead at once
+// Claims and acknowledgements go to the database together, in batches (one
+// transaction acknowledges what was posted since the last one and claims what
+// is due), which is most of what keeps the CPU per event low.
 import crypto from "node:crypto";
 import type { Logger } from "../observability/logger.ts";
 import type { FlowdockClient } from "../flowdock-client/flowdock-client.ts";
@@ -13,7 +16,10 @@ import type { IntegrationsRepository } from "../sources/integrations.repository.
 import type { ClaimedMessage, OutboxRepository } from "./outbox.repository.ts";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-policy.ts";
 import { SourceErrorReporter, type DeliveryTarget } from "./source-error-reporter.ts";
+import { DatabaseHealth } from "./database-health.ts";
 import type { SourceStateReconciler } from "../sources/source-state-reconciler.ts";
+
+export type DeliveryOutcome = "sent" | "retry" | "dead" | "gone" | "unauthorized" | "rate_limited";
 
 export interface DeliveryWorkerOptions {
   outbox: OutboxRepository;
@@ -21,82 +27,139 @@ export interface DeliveryWorkerOptions {
   flowdock: FlowdockClient;
   logger: Logger;
   concurrency?: number;
-  /** How long a claimed row stays ours; must outlast one Flowdock request. */
+  /**
+   * How long a claimed row stays ours without news from us: renewed every
+   * third of it while its post is in flight, so it is also how long a crashed
+   * worker's rows wait before another worker takes them over.
+   */
   leaseMs?: number;
   /** How often an idle worker looks for new rows. */
   pollMs?: number;
   retry?: RetryPolicy;
   /** Keeps each source's error message and configuration address in Flowdock up to date; runs beside the deliveries. */
   sourceState?: SourceStateReconciler;
-  /** Told what became of each delivery attempt (metrics). */
-  onOutcome?: (o: { outcome: "sent" | "retry" | "dead" | "gone" | "unauthorized" | "rate_limited"; queuedAt: Date; integrationId: string }) => void;
+  /** Waits between tries while the database can't be reached: doubling from the first to the last. */
+  databaseRetry?: { firstMs: number; maxMs: number };
+  /** Told what became of each delivery attempt (metrics): once per attempt. */
+  onOutcome?: (o: { outcome: DeliveryOutcome; queuedAt: Date; integrationId: string }) => void;
 }
 
 export class DeliveryWorker {
   readonly id = `worker-${crypto.randomUUID()}`;
+  // Posts under way.
   private readonly inFlight = new Set<Promise<void>>();
+  // Rows we hold a lease on: posting, or posted and waiting to be acknowledged.
+  private readonly leased = new Set<number>();
+  // Posted rows, acknowledged together on the worker's next trip to the database.
+  private posted: { row: ClaimedMessage; target: DeliveryTarget }[] = [];
   // Delivery targets (decrypted flow token, reported error), briefly, so a busy
   // thread doesn't read and decrypt one per message.
   private readonly targets = new Map<string, { target: DeliveryTarget; until: number }>();
   private readonly reporter: SourceErrorReporter;
+  private readonly health: DatabaseHealth;
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private renewal: NodeJS.Timeout | undefined;
+  // Fan-out runs when told there is something new, on each poll, and again at once while batches come back full.
+  private fanOutWanted = true;
+  private lastFanOut = 0;
   private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "sourceState" | "onOutcome">>;
 
   constructor(private readonly deps: DeliveryWorkerOptions) {
     this.reporter = new SourceErrorReporter(deps.sourceState);
     this.o = {
       concurrency: deps.concurrency ?? 8,
-      leaseMs: deps.leaseMs ?? 60_000,
+      leaseMs: deps.leaseMs ?? 10_000,
       pollMs: deps.pollMs ?? 100,
       retry: deps.retry ?? DEFAULT_RETRY_POLICY,
+      databaseRetry: deps.databaseRetry ?? { firstMs: 200, maxMs: 10_000 },
     };
+    this.health = new DatabaseHealth(deps.logger, this.o.databaseRetry);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     this.deps.sourceState?.start();
+    this.renewal = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.renewal.unref();
     this.loop = this.run().catch((err: unknown) => {
       this.deps.logger.fatal({ err }, "delivery worker stopped unexpectedly");
       this.running = false;
     });
   }
 
-  /** Stops claiming and waits for the deliveries under way. */
+  /** Stops claiming, waits for the posts under way and acknowledges them. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
+    if (this.posted.length > 0) await this.trip(0);
+    clearInterval(this.renewal);
     await this.deps.sourceState?.stop();
   }
 
   /** Look for work now rather than at the next poll (e.g. right after an event was recorded). */
   nudge(): void {
+    this.fanOutWanted = true;
     this.wake?.();
     this.deps.sourceState?.nudge();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
+      if (!this.health.reachable) await this.pause(this.health.nextWaitMs());
+      if (!this.running) break;
+      if (this.fanOutWanted || Date.now() - this.lastFanOut >= this.o.pollMs) await this.fanOut();
       const free = this.o.concurrency - this.inFlight.size;
       // Claim in batches (one query for several rows) unless nothing is under way.
-      const worthClaiming = free > 0 && (free >= Math.ceil(this.o.concurrency / 2) || this.inFlight.size === 0);
-      const claimed = worthClaiming ? await this.claimSafely(free) : [];
-      for (const row of claimed) this.track(this.deliver(row));
-      if (claimed.length === 0 || !worthClaiming || this.inFlight.size >= this.o.concurrency) await this.idle();
+      const worthClaiming = this.health.reachable && free > 0 && (free >= Math.ceil(this.o.concurrency / 2) || this.inFlight.size === 0);
+      const claimed = worthClaiming || this.posted.length > 0 ? await this.trip(worthClaiming ? free : 0) : 0;
+      if (this.fanOutWanted || this.posted.length > 0 || (claimed > 0 && this.inFlight.size < this.o.concurrency)) {
+        // Let posts finishing at the same moment join the next trip.
+        await new Promise((resolve) => setImmediate(resolve));
+      } else {
+        await this.pause(this.o.pollMs);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
   }
 
-  private async claimSafely(limit: number): Promise<ClaimedMessage[]> {
-    try {
-      return await this.deps.outbox.claim(this.id, limit, this.o.leaseMs);
-    } catch (err) {
-      this.deps.logger.error({ err }, "claiming outbox rows failed; retrying shortly");
-      return [];
+  // One trip to the database: acknowledge what was posted, claim up to `limit` more.
+  private async trip(limit: number): Promise<number> {
+    const acks = this.posted;
+    this.posted = [];
+    const claimed = await this.health.watch(() => this.deps.outbox.cycle(this.id, acks.map((a) => a.row.id), limit, this.o.leaseMs));
+    if (claimed === undefined) {
+      // Tried again on the next trip; if the lease runs out first, the row is
+      // sent again with the same uuid, which Flowdock stores once.
+      this.posted.unshift(...acks);
+      return 0;
     }
+    for (const { row, target } of acks) {
+      this.leased.delete(row.id);
+      void this.reporter.deliverySucceeded(row.integrationId, target).catch((err: unknown) => this.health.failed(err));
+    }
+    for (const row of claimed) {
+      this.leased.add(row.id);
+      this.track(this.deliver(row).finally(() => { if (!this.posted.some((p) => p.row.id === row.id)) this.leased.delete(row.id); }));
+    }
+    return claimed.length;
+  }
+
+  private async fanOut(): Promise<void> {
+    this.fanOutWanted = false;
+    this.lastFanOut = Date.now();
+    const taken = await this.health.watch(() => this.deps.outbox.fanOut());
+    // A full batch likely left more behind: go on at once.
+    if (taken !== undefined && taken > 0) this.fanOutWanted = true;
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.leased.size === 0) return;
+    await this.health.watch(() => this.deps.outbox.renew([...this.leased], this.id, this.o.leaseMs));
   }
 
   private track(delivery: Promise<void>): void {
@@ -107,10 +170,10 @@ export class DeliveryWorker {
     });
   }
 
-  // Until a delivery finishes, a nudge arrives, or the poll interval passes.
-  private idle(): Promise<void> {
+  // Until a post finishes, a nudge arrives, or `ms` pass.
+  private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.o.pollMs);
+      const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         resolve();
@@ -119,23 +182,27 @@ export class DeliveryWorker {
     });
   }
 
+  private outcome(row: ClaimedMessage, outcome: DeliveryOutcome): void {
+    this.deps.onOutcome?.({ outcome, queuedAt: row.queuedAt, integrationId: row.integrationId });
+  }
+
   private async deliver(row: ClaimedMessage): Promise<void> {
-    const log = this.deps.logger.child({ outboxId: row.id, integrationId: row.integrationId, thread: row.threadKey });
+    if (!row.active) {
+      await this.health.watch(() => this.deps.outbox.holdIntegration(row.integrationId, "The integration is not active."));
+      return;
+    }
     let target: DeliveryTarget | null = null;
     try {
       target = await this.target(row.integrationId);
       if (target === null) return; // the integration was deleted meanwhile; its rows went with it
-      await this.deps.flowdock.postMessage(target.flowToken, row.message);
-      await this.deps.outbox.markSent(row.id, this.id);
-      this.outcome(row, "sent");
-      await this.reporter.deliverySucceeded(row.integrationId, target);
+      await this.deps.flowdock.postMessageJson(target.flowToken, withUuid(row.payload, row.uuid));
     } catch (err) {
-      await this.handleFailure(row, err, log, target).catch((handlingErr: unknown) => log.error({ err: handlingErr }, "recording a failed delivery failed; the lease will expire and the row be retried"));
+      const log = this.deps.logger.child({ outboxId: row.id, integrationId: row.integrationId, thread: row.threadKey });
+      await this.handleFailure(row, err, log, target).catch((handlingErr: unknown) => this.health.failed(handlingErr));
+      return;
     }
-  }
-
-  private outcome(row: ClaimedMessage, outcome: Parameters<NonNullable<DeliveryWorkerOptions["onOutcome"]>>[0]["outcome"]): void {
-    this.deps.onOutcome?.({ outcome, queuedAt: row.queuedAt, integrationId: row.integrationId });
+    this.outcome(row, "sent");
+    this.posted.push({ row, target });
   }
 
   private async target(integrationId: string): Promise<DeliveryTarget | null> {
@@ -149,6 +216,7 @@ export class DeliveryWorker {
 
   private async parkAsDead(row: ClaimedMessage, target: DeliveryTarget | null, attempts: number, failure: FlowdockError): Promise<void> {
     await this.deps.outbox.markDead(row.id, this.id, { attempts, error: failure.message });
+    this.outcome(row, "dead");
     if (target) await this.reporter.deliveryFailed(row.integrationId, target, failure.message);
   }
 
@@ -167,12 +235,13 @@ export class DeliveryWorker {
         this.outcome(row, "unauthorized");
         await this.deps.integrations.markBroken(row.integrationId, "Flowdock no longer accepts this integration's token. Remove it in Inbox Settings and add it again.");
         log.warn("Flowdock refused the flow token: integration marked broken, posting stopped");
-        await this.deps.outbox.retryLater(row.id, this.id, { availableAt: new Date(), attempts: row.attempts, error: failure.message });
+        // Its rows stay queued but are no longer offered (a broken integration is only ever replaced).
+        await this.deps.outbox.holdIntegration(row.integrationId, failure.message);
         return;
       case "rate_limited": {
+        this.outcome(row, "rate_limited");
         // The limit is per flow token: hold all of this integration's messages as
         // asked, without using up an attempt of this one.
-        this.outcome(row, "rate_limited");
         const until = new Date(Date.now() + (failure.details.retryAfterMs ?? 1_000));
         await this.deps.outbox.retryLater(row.id, this.id, { availableAt: until, attempts: row.attempts, error: failure.message });
         await this.deps.outbox.deferIntegration(row.integrationId, until);
@@ -180,13 +249,11 @@ export class DeliveryWorker {
       }
       case "invalid":
       case "forbidden":
-        this.outcome(row, "dead");
         await this.parkAsDead(row, target, attempts, failure);
         log.error({ fieldErrors: failure.details.fieldErrors }, "Flowdock rejected the message: parked as dead");
         return;
       default:
         if (attempts >= this.o.retry.maxAttempts) {
-          this.outcome(row, "dead");
           await this.parkAsDead(row, target, attempts, failure);
           log.error({ attempts, error: failure.message }, "delivery failed too often: parked as dead");
           return;
@@ -196,4 +263,10 @@ export class DeliveryWorker {
         log.info({ attempts, error: failure.message }, "delivery failed; will retry");
     }
   }
+}
+
+// The stored payload is a JSON object without uuid; splicing the uuid in as
+// text saves parsing and re-serialising every message.
+function withUuid(payload: string, uuid: string): string {
+  return payload === "{}" ? `{"uuid":"${uuid}"}` : `{"uuid":"${uuid}",${payload.slice(1)}`;
 }

@@ -1,13 +1,15 @@
-// The outbox table. Rows are written in the domain's transaction and claimed by
-// delivery workers with a lease: a worker that dies simply lets its lease run
-// out. Only the oldest undelivered row of each thread can be claimed, so a
-// thread's messages go out strictly in order, whatever the number of workers.
-import crypto from "node:crypto";
+// The outbox. A domain's transaction records one OutboxEvent per event; the
+// delivery worker fans events out to one OutboxMessage per integration
+// (fan-out.ts) and claims messages with a lease: a worker that dies simply
+// lets its lease run out. Only a thread's head (its oldest undelivered row) can
+// be claimed, so a thread's messages go out strictly in order, whatever the
+// number of workers; how claims stay flat is in outbox-sql.ts.
 import type { Database, Tx } from "../db/prisma-client.ts";
 import type { DatabaseKind } from "../db/database-url.ts";
 import type { OutgoingMessage } from "../flowdock-client/flowdock-types.ts";
 import type { Activity, ActivityRecorder } from "./activity.ts";
-import { recipientsFor, wants } from "./recipients.ts";
+import { fanOutBatch } from "./fan-out.ts";
+import { outboxSql } from "./outbox-sql.ts";
 
 export type DeliveryStatus = "pending" | "sent" | "dead";
 
@@ -16,9 +18,13 @@ export interface ClaimedMessage {
   integrationId: string;
   threadKey: string;
   uuid: string;
-  message: OutgoingMessage;
+  /** The message as JSON, without uuid and flow token. */
+  payload: string;
   attempts: number;
+  /** When its event was recorded. */
   queuedAt: Date;
+  /** False when the integration can no longer be posted to (e.g. Flowdock refused its token). */
+  active: boolean;
 }
 
 export interface DeliveryRow {
@@ -34,69 +40,110 @@ export interface DeliveryRow {
   title: string;
 }
 
+type ClaimedRow = { id: number | bigint; integrationId: string; threadKey: string; uuid: string; attempts: number | bigint; createdAt: Date | string; payload: string | null; integrationStatus: string | null };
+
 export function outboxRepository(db: Database, kind: DatabaseKind) {
-  const claimSql = kind === "postgresql" ? CLAIM_POSTGRES : CLAIM_SQLITE;
-  const time = (d: Date) => (kind === "postgresql" ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00"));
+  const sql = outboxSql(kind);
 
   const recorder: ActivityRecorder = {
+    // One row per event, whatever the number of integrations: the worker fans it out.
     async record(tx: Tx, activity: Activity) {
-      const recipients = await recipientsFor(tx, activity.projectId);
-      // A suspended integration queues nothing: the skip is counted and shown on
-      // its page; every message carries the item's whole thread state, so the
-      // first event after resuming brings the thread up to date without a flood.
-      const suspended = recipients.filter((r) => r.suspension !== null).map((r) => r.integrationId);
-      if (suspended.length) await tx.integration.updateMany({ where: { id: { in: suspended } }, data: { skippedWhileSuspended: { increment: 1 } } });
-      const targets = recipients.filter((r) => r.suspension === null && wants(r, activity)).map((r) => ({ id: r.integrationId }));
-      if (targets.length === 0) return;
-      const now = new Date();
-      await tx.outboxMessage.createMany({
-        data: targets.map((t) => ({
-          integrationId: t.id,
-          threadKey: activity.threadKey,
-          uuid: crypto.randomUUID(),
-          payload: JSON.stringify(toMessage(activity)),
-          availableAt: now,
-          createdAt: now,
-        })),
+      await tx.outboxEvent.create({
+        data: {
+          projectId: activity.projectId, threadKey: activity.threadKey, kind: activity.kind,
+          labels: JSON.stringify(activity.labels ?? []), payload: JSON.stringify(toMessage(activity)),
+        },
       });
     },
   };
 
+  /**
+   * One round trip of the worker: marks `sent` rows sent, makes the next row
+   * of each of their threads its head, and leases up to `limit` due heads to
+   * `owner` until `now + leaseMs`, in one transaction (a crash between sent
+   * and promoted would stall the thread; a hot thread's next row is claimed
+   * in the same trip that acknowledged the one before).
+   */
+  async function cycle(owner: string, sent: number[], limit: number, leaseMs: number, now = new Date()): Promise<ClaimedMessage[]> {
+    const at = sql.ts(now);
+    const statements: { sql: string; params: unknown[] }[] = [];
+    if (sent.length > 0) {
+      statements.push({ sql: sql.acknowledge(sent.length), params: [at, ...sent, owner] });
+      statements.push({ sql: sql.promote(sent.length), params: [...(kind === "postgresql" ? [at] : [at, at]), ...sent] });
+    }
+    let rowsAt = -1;
+    if (limit > 0) {
+      const claim = sql.claim(owner, sql.ts(new Date(now.getTime() + leaseMs)), at, limit);
+      rowsAt = statements.length + claim.rows;
+      statements.push(...claim.statements);
+    }
+    if (statements.length === 0) return [];
+    const results = await db.$transaction(statements.map((st, i) => (i === rowsAt ? db.$queryRawUnsafe(st.sql, ...st.params) : db.$executeRawUnsafe(st.sql, ...st.params))));
+    if (rowsAt < 0) return [];
+    return (results[rowsAt] as ClaimedRow[])
+      .map((r) => ({
+        id: Number(r.id), integrationId: r.integrationId, threadKey: r.threadKey, uuid: r.uuid, attempts: Number(r.attempts),
+        payload: r.payload ?? "{}", queuedAt: r.createdAt instanceof Date ? r.createdAt : new Date(r.createdAt), active: r.integrationStatus === "active",
+      }))
+      .sort((a, b) => a.id - b.id);
+  }
+
   return {
     recorder,
 
-    /** Leases up to `limit` deliverable rows to `owner` until `now + leaseMs`. */
-    async claim(owner: string, limit: number, leaseMs: number, now = new Date()): Promise<ClaimedMessage[]> {
-      const rows = await db.$queryRawUnsafe<{ id: number | bigint; integrationId: string; threadKey: string; uuid: string; payload: string; attempts: number | bigint; createdAt: Date | string }[]>(
-        claimSql, ...(kind === "postgresql"
-          ? [owner, time(new Date(now.getTime() + leaseMs)), time(now), limit]
-          : [owner, time(new Date(now.getTime() + leaseMs)), time(now), time(now), limit]),
-      );
-      return rows
-        .map((r) => ({ id: Number(r.id), integrationId: r.integrationId, threadKey: r.threadKey, uuid: r.uuid, attempts: Number(r.attempts), queuedAt: new Date(r.createdAt), message: { ...JSON.parse(r.payload), uuid: r.uuid } }))
-        .sort((a, b) => a.id - b.id);
+    /** Fans out the oldest batch of recorded events; returns how many it took. */
+    fanOut: () => fanOutBatch(db, kind, sql),
+
+    cycle,
+
+    /** Leases up to `limit` due thread heads to `owner` until `now + leaseMs`. */
+    claim(owner: string, limit: number, leaseMs: number, now = new Date()): Promise<ClaimedMessage[]> {
+      return cycle(owner, [], limit, leaseMs, now);
     },
 
-    async markSent(id: number, owner: string): Promise<void> {
-      await db.outboxMessage.updateMany({ where: { id, leaseOwner: owner }, data: { status: "sent", sentAt: new Date(), leaseOwner: null, leaseUntil: null, lastError: null } });
+    /** Marks rows sent and makes the next row of each of their threads its head. */
+    async acknowledge(ids: number[], owner: string, now = new Date()): Promise<void> {
+      await cycle(owner, ids, 0, 0, now);
+    },
+
+    /** Keeps our leases on rows whose posts are still in flight. */
+    async renew(ids: number[], owner: string, leaseMs: number): Promise<void> {
+      if (ids.length === 0) return;
+      await db.$executeRawUnsafe(
+        `UPDATE "OutboxMessage" SET "dueAt" = ${kind === "postgresql" ? "$1::timestamp" : "?"} WHERE "id" IN (${sql.list(ids.length, 2)}) AND "leaseOwner" = ${kind === "postgresql" ? `$${ids.length + 2}` : "?"} AND "status" = 'pending' AND "dueAt" IS NOT NULL`,
+        sql.ts(new Date(Date.now() + leaseMs)), ...ids, owner,
+      );
     },
 
     async retryLater(id: number, owner: string, update: { availableAt: Date; attempts: number; error: string }): Promise<void> {
-      await db.outboxMessage.updateMany({ where: { id, leaseOwner: owner }, data: { availableAt: update.availableAt, attempts: update.attempts, lastError: update.error, leaseOwner: null, leaseUntil: null } });
+      await db.outboxMessage.updateMany({
+        where: { id, leaseOwner: owner, status: "pending" },
+        data: { availableAt: update.availableAt, dueAt: update.availableAt, attempts: update.attempts, lastError: update.error, leaseOwner: null },
+      });
     },
 
+    /** Parks a row as failed; it keeps blocking its thread (no new head) until retried. */
     async markDead(id: number, owner: string, update: { attempts: number; error: string }): Promise<void> {
-      await db.outboxMessage.updateMany({ where: { id, leaseOwner: owner }, data: { status: "dead", attempts: update.attempts, lastError: update.error, leaseOwner: null, leaseUntil: null } });
+      await db.outboxMessage.updateMany({ where: { id, leaseOwner: owner, status: "pending" }, data: { status: "dead", dueAt: null, attempts: update.attempts, lastError: update.error, leaseOwner: null } });
     },
 
-    /** Holds every pending row of an integration until `until` (its flow token is rate-limited). */
+    /**
+     * Stops offering an integration's rows (Flowdock refused its token): they
+     * stay queued, and claims don't keep reading heads that can't be sent.
+     */
+    async holdIntegration(integrationId: string, error: string): Promise<void> {
+      await db.outboxMessage.updateMany({ where: { integrationId, status: "pending", dueAt: { not: null } }, data: { dueAt: null, leaseOwner: null, lastError: error } });
+    },
+
+    /** Holds every due head of an integration until `until` (its flow token is rate-limited). */
     async deferIntegration(integrationId: string, until: Date): Promise<void> {
-      await db.outboxMessage.updateMany({ where: { integrationId, status: "pending", availableAt: { lt: until } }, data: { availableAt: until } });
+      await db.outboxMessage.updateMany({ where: { integrationId, status: "pending", dueAt: { not: null, lt: until } }, data: { dueAt: until } });
     },
 
-    /** Forgets delivered rows older than `before`; they only feed the "recent deliveries" list. */
+    /** Forgets delivered rows older than `before` (they only feed "recent deliveries"), then events nothing refers to. */
     async pruneSent(before: Date): Promise<number> {
       const { count } = await db.outboxMessage.deleteMany({ where: { status: "sent", sentAt: { lt: before } } });
+      await db.outboxEvent.deleteMany({ where: { fannedOut: true, createdAt: { lt: before }, messages: { none: {} } } });
       return count;
     },
 
@@ -104,17 +151,18 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
       return db.outboxMessage.count({ where: { integrationId, status: "dead" } });
     },
 
-    /** A dead row goes back in the queue (a project owner asked for it). */
+    /** A dead row goes back in the queue as its thread's head (a project owner asked for it). */
     async revive(id: number, integrationId: string): Promise<boolean> {
-      const { count } = await db.outboxMessage.updateMany({ where: { id, integrationId, status: "dead" }, data: { status: "pending", attempts: 0, availableAt: new Date(), lastError: null } });
+      const now = new Date();
+      const { count } = await db.outboxMessage.updateMany({ where: { id, integrationId, status: "dead" }, data: { status: "pending", attempts: 0, availableAt: now, dueAt: now, lastError: null } });
       return count === 1;
     },
 
     async recentForIntegration(integrationId: string, limit = 25): Promise<DeliveryRow[]> {
-      const rows = await db.outboxMessage.findMany({ where: { integrationId }, orderBy: { id: "desc" }, take: limit });
+      const rows = await db.outboxMessage.findMany({ where: { integrationId }, orderBy: { id: "desc" }, take: limit, include: { event: { select: { payload: true } } } });
       return rows.map((r) => ({
         id: r.id, integrationId: r.integrationId, threadKey: r.threadKey, status: r.status as DeliveryStatus, attempts: r.attempts,
-        lastError: r.lastError, availableAt: r.availableAt, createdAt: r.createdAt, sentAt: r.sentAt, title: describe(r.payload),
+        lastError: r.lastError, availableAt: r.availableAt, createdAt: r.createdAt, sentAt: r.sentAt, title: describe(r.event.payload),
       }));
     },
 
@@ -123,6 +171,15 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
       const counts: Record<DeliveryStatus, number> = { pending: 0, sent: 0, dead: 0 };
       for (const g of groups) counts[g.status as DeliveryStatus] = g._count._all;
       return counts;
+    },
+
+    /** Events not fanned out yet plus messages not delivered yet (dead ones included). */
+    async backlog(): Promise<number> {
+      const [events, messages] = await Promise.all([
+        db.outboxEvent.count({ where: { fannedOut: false } }),
+        db.outboxMessage.count({ where: { status: { not: "sent" } } }),
+      ]);
+      return events + messages;
     },
   };
 }
@@ -149,27 +206,3 @@ function describe(payload: string): string {
     return "(unreadable message)";
   }
 }
-
-// Deliverable: pending, due, not leased by a live worker, its integration
-// active, and no older undelivered row in its thread (a dead one blocks its
-// thread until it is retried, so order is never broken).
-const ELIGIBLE = `
-  o."status" = 'pending' AND o."availableAt" <= $3 AND (o."leaseUntil" IS NULL OR o."leaseUntil" < $3)
-  AND EXISTS (SELECT 1 FROM "Integration" i WHERE i."id" = o."integrationId" AND i."status" = 'active')
-  AND NOT EXISTS (SELECT 1 FROM "OutboxMessage" e WHERE e."integrationId" = o."integrationId" AND e."threadKey" = o."threadKey" AND e."id" < o."id" AND e."status" <> 'sent')`;
-
-// Oldest due first, straight off the (status, availableAt) index, so a claim
-// stops after `limit` rows instead of sorting the whole backlog. Order within a
-// thread doesn't depend on this: the NOT EXISTS above guarantees it.
-// SKIP LOCKED lets several workers claim side by side without waiting on each other.
-const CLAIM_POSTGRES = `
-UPDATE "OutboxMessage" SET "leaseOwner" = $1, "leaseUntil" = $2::timestamp
-WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE ${ELIGIBLE.replace(/\$3/g, "$3::timestamp")} ORDER BY o."availableAt" LIMIT $4 FOR UPDATE SKIP LOCKED)
-RETURNING "id", "integrationId", "threadKey", "uuid", "payload", "attempts", "createdAt"`;
-
-// SQLite runs one worker; the statement is atomic on its own. Its driver takes
-// only anonymous `?` parameters, so `now` is passed once per use.
-const CLAIM_SQLITE = `
-UPDATE "OutboxMessage" SET "leaseOwner" = ?, "leaseUntil" = ?
-WHERE "id" IN (SELECT o."id" FROM "OutboxMessage" o WHERE ${ELIGIBLE.replace(/\$3/g, "?")} ORDER BY o."availableAt" LIMIT ?)
-RETURNING "id", "integrationId", "threadKey", "uuid", "payload", "attempts", "createdAt"`;

@@ -12,6 +12,8 @@ import { sourcesRoutes } from "./api/sources.routes.ts";
 import { messagesRoutes } from "./api/messages.routes.ts";
 import { streamingRoutes } from "./streaming/streaming.routes.ts";
 import { pushRoutes } from "./push/push.routes.ts";
+import { peopleRoutes } from "./api/people.routes.ts";
+import { chatRoutes } from "./api/chat.routes.ts";
 import { tokenRoutes } from "./oauth/token.routes.ts";
 import { authorizeRoutes } from "./oauth/authorize.routes.ts";
 import { controlRoutes } from "./control/control.routes.ts";
@@ -22,6 +24,7 @@ import { signInRoutes } from "./pages/sign-in.routes.ts";
 import { flowPagesRoutes } from "./pages/flow-pages.routes.ts";
 import { developerApplicationsRoutes } from "./pages/developer-applications.routes.ts";
 import { threadActionsRoutes } from "./pages/thread-actions.routes.ts";
+import { apiTokensRoutes } from "./pages/api-tokens.routes.ts";
 
 export interface LocalFlowdockActions {
   reset: () => Promise<void>;
@@ -29,9 +32,9 @@ export interface LocalFlowdockActions {
   checkReady: () => void;
 }
 
-const API_PATHS = ["/user", "/flows", "/sources", "/integrations", "/stream", "/v1", "/activities"];
+const API_PATHS = ["/user", "/users", "/flows", "/organizations", "/sources", "/integrations", "/comments", "/private", "/stream", "/v1", "/activities"];
 const BODY_LIMIT = "256kb";
-const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app"];
+const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app", "/account"];
 
 export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlowdockActions): express.Express {
   const app = express();
@@ -70,7 +73,7 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   const api = express.Router();
   // The stream host's stand-in, and streaming on the REST paths (before the REST routes of those paths).
   api.use("/stream", streamingRoutes(ctx, { alwaysStream: true }));
-  api.use(tokenRoutes(ctx), streamingRoutes(ctx, { alwaysStream: false }), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx), pushRoutes(ctx));
+  api.use(tokenRoutes(ctx), streamingRoutes(ctx, { alwaysStream: false }), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx), chatRoutes(ctx), peopleRoutes(ctx), pushRoutes(ctx));
   app.use(api);
   // Also catches bodies that fail to parse before any router runs (the control API included).
   app.use([...API_PATHS, "/messages", "/oauth/token", "/_simulator"], apiErrorHandler((err) => ctx.logger.error({ err }, "API request failed")));
@@ -81,8 +84,14 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   // What a browser's forms can send, as on the app's pages: text in valid Unicode, else a 400.
   app.use(PAGE_PATHS, textInputOnly);
   app.use(loadCurrentUser(ctx.store));
-  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx));
+  app.use(signInRoutes(ctx), authorizeRoutes(ctx), flowPagesRoutes(ctx), threadActionsRoutes(ctx), developerApplicationsRoutes(ctx), apiTokensRoutes(ctx));
 
+  // An API client (credentials, or asking for JSON rather than HTML) gets JSON at any
+  // unknown address, as from the hosted API host; a browser gets the page.
+  app.use((req, res, next) => {
+    if (!isApiRequest(req)) return next();
+    res.status(404).json({ message: "not found" });
+  });
   app.use((_req, res) => {
     res.status(404).render("error", { title: "Not found", message: "There is nothing at this address." });
   });
@@ -96,4 +105,9 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   }) as express.ErrorRequestHandler);
 
   return app;
+}
+
+function isApiRequest(req: express.Request): boolean {
+  return Boolean(req.get("authorization")) || req.query.access_token !== undefined || req.query.flow_token !== undefined
+    || req.accepts(["html", "json"]) === "json";
 }

@@ -21,16 +21,20 @@ type Row = { pending: number | bigint; oldestQueued: Date | string | null; oldes
 // "Due" leaves out rows nobody can send yet: those of a broken integration and
 // those waiting behind a failed row of their thread (a person must retry that
 // one first); a backlog of due rows therefore means the workers are behind.
+// The outbox marks exactly the sendable rows: a thread's head carries a
+// "dueAt" (see activity-forwarding/outbox-sql.ts), and events not fanned out
+// yet count as queued and due (one per event, whatever the integrations).
 // Suspension follows activity-forwarding/recipients.ts: the project is archived,
 // or whoever connected the integration is deleted, disabled or no longer a member.
 const SNAPSHOT = `
 SELECT
-  (SELECT COUNT(*) FROM "OutboxMessage" WHERE "status" = 'pending') AS "pending",
-  (SELECT MIN("createdAt") FROM "OutboxMessage" WHERE "status" = 'pending') AS "oldestQueued",
-  (SELECT MIN(o."availableAt") FROM "OutboxMessage" o
-     JOIN "Integration" i ON i."id" = o."integrationId" AND i."status" = 'active'
-     WHERE o."status" = 'pending' AND o."availableAt" <= :now
-       AND NOT EXISTS (SELECT 1 FROM "OutboxMessage" d WHERE d."integrationId" = o."integrationId" AND d."threadKey" = o."threadKey" AND d."status" = 'dead')) AS "oldestDue",
+  (SELECT COUNT(*) FROM "OutboxMessage" WHERE "status" = 'pending') + (SELECT COUNT(*) FROM "OutboxEvent" WHERE "fannedOut" = false) AS "pending",
+  (SELECT MIN(t) FROM (SELECT MIN("createdAt") AS t FROM "OutboxMessage" WHERE "status" = 'pending'
+     UNION ALL SELECT MIN("createdAt") FROM "OutboxEvent" WHERE "fannedOut" = false) q) AS "oldestQueued",
+  (SELECT MIN(t) FROM (SELECT MIN(o."availableAt") AS t FROM "OutboxMessage" o
+       JOIN "Integration" i ON i."id" = o."integrationId" AND i."status" = 'active'
+       WHERE o."dueAt" IS NOT NULL AND o."availableAt" <= :now
+     UNION ALL SELECT MIN("createdAt") FROM "OutboxEvent" WHERE "fannedOut" = false) q) AS "oldestDue",
   (SELECT COUNT(*) FROM "OutboxMessage" WHERE "status" = 'dead') AS "dead",
   (SELECT COUNT(*) FROM "Integration" i JOIN "Project" p ON p."id" = i."projectId"
      LEFT JOIN "User" u ON u."id" = i."createdByUserId"

@@ -36,7 +36,8 @@ function startWorker(maxAttempts = 50) {
   return worker;
 }
 
-const pending = () => app.db.outboxMessage.count({ where: { status: "pending" } });
+// Undelivered: events not fanned out yet, and messages still to send.
+const pending = async () => (await app.db.outboxEvent.count({ where: { fannedOut: false } })) + (await app.db.outboxMessage.count({ where: { status: "pending" } }));
 const drained = (what = "the outbox to drain") => until(async () => (await pending()) === 0, 30_000, what);
 
 describe("forwarding issue events to Flowdock", () => {
@@ -188,7 +189,9 @@ describe("forwarding issue events to Flowdock", () => {
     const { integration } = await connectDemoProject(app, fd.url);
     const project = await app.db.project.findFirstOrThrow({ where: { name: "Website" } });
     await app.db.user.create({ data: { email: "mo@example.com", name: "Mo Member", passwordHash: await hashPassword("member-pass"), memberships: { create: { projectId: project.id, role: "member" } } } });
-    const row = await app.db.outboxMessage.create({ data: { integrationId: integration.id, threadKey: "issue:x", uuid: crypto.randomUUID(), payload: "{}", status: "dead" } });
+    const row = await app.db.outboxMessage.create({
+      data: { integration: { connect: { id: integration.id } }, threadKey: "issue:x", uuid: crypto.randomUUID(), status: "dead", event: { create: { projectId: project.id, threadKey: "issue:x", kind: "issue.opened", payload: "{}", fannedOut: true } } },
+    });
     const member = await signedIn(app, "mo@example.com", "member-pass");
     const res = await member.agent.post(`/projects/${project.id}/integrations/${integration.id}/deliveries/${row.id}/retry`).type("form").send({ _csrf: member.csrf });
     expect(res.status).toBe(403);

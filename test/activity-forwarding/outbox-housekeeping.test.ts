@@ -1,5 +1,6 @@
-// Delivered rows are kept a while for the "recent deliveries" list, then pruned;
-// rows still to deliver (or failed) are never pruned.
+// Delivered rows are kept a while for the "recent deliveries" list, then pruned,
+// and events once nothing refers to them; rows still to deliver (or failed)
+// and their events are never pruned.
 import crypto from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/app.ts";
@@ -21,15 +22,17 @@ describe("outbox housekeeping", () => {
       organizationName: "A", flowName: "B", createdByUserId: user.id, flowToken: "t",
     });
     const day = 86_400_000;
-    const row = (status: string, sentDaysAgo: number | null) => ({
-      integrationId: integration.id, threadKey: "issue:1", uuid: crypto.randomUUID(), payload: "{}", status,
-      sentAt: sentDaysAgo === null ? null : new Date(Date.now() - sentDaysAgo * day),
-    });
-    await app.db.outboxMessage.createMany({ data: [row("sent", 10), row("sent", 8), row("sent", 1), row("pending", null), row("dead", null)] });
+    const row = async (status: string, sentDaysAgo: number | null) => {
+      const at = new Date(Date.now() - (sentDaysAgo ?? 9) * day);
+      const event = await app.db.outboxEvent.create({ data: { projectId: project.id, threadKey: "issue:1", kind: "issue.commented", payload: "{}", fannedOut: true, createdAt: at } });
+      return { eventId: event.id, integrationId: integration.id, threadKey: "issue:1", uuid: crypto.randomUUID(), status, sentAt: sentDaysAgo === null ? null : at };
+    };
+    await app.db.outboxMessage.createMany({ data: [await row("sent", 10), await row("sent", 8), await row("sent", 1), await row("pending", null), await row("dead", null)] });
 
     const outbox = outboxRepository(app.db, databaseKind(app.config.databaseUrl));
     expect(await outbox.pruneSent(new Date(Date.now() - 7 * day))).toBe(2);
     const left = await app.db.outboxMessage.findMany({ select: { status: true } });
     expect(left.map((r) => r.status).sort()).toEqual(["dead", "pending", "sent"]);
+    expect(await app.db.outboxEvent.count()).toBe(3);
   });
 });

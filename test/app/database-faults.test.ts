@@ -54,7 +54,7 @@ function canMakeImmutable(): boolean {
 }
 
 async function counts(a: TestApp) {
-  return { issues: await a.db.issue.count(), outbox: await a.db.outboxMessage.count() };
+  return { issues: await a.db.issue.count(), outbox: await a.db.outboxEvent.count() };
 }
 
 describe.skipIf(probe === null || notOnSqlite)("when the disk holding the SQLite database is full", () => {

@@ -30,7 +30,7 @@ async function asAdmin(sql: string): Promise<void> {
 }
 
 async function counts() {
-  return { issues: await app.db.issue.count(), outbox: await app.db.outboxMessage.count() };
+  return { issues: await app.db.issue.count(), outbox: await app.db.outboxEvent.count() };
 }
 
 describe.skipIf(!available)("when PostgreSQL is lost or read-only", () => {

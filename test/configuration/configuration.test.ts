@@ -12,6 +12,8 @@ import { createDeliveryWorker } from "../../src/activity-forwarding/create-worke
 import { createLogger } from "../../src/observability/logger.ts";
 import type { DeliveryWorker } from "../../src/activity-forwarding/delivery-worker.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
+import { outboxRepository } from "../../src/activity-forwarding/outbox.repository.ts";
+import { databaseKind } from "../../src/db/database-url.ts";
 
 let fd: LocalFlowdock;
 let app: TestApp;
@@ -176,6 +178,8 @@ describe("settings, each effective from the next event", () => {
 
     expect((await save(demo.agent, configureUrl, integration.id, [["sendNothing", "yes"]])).status).toBe(303);
     await demo.open({ title: "Nobody hears this" });
+    // Settings apply from the next event the worker fans out: it has taken this one before they change again.
+    while ((await outboxRepository(app.db, databaseKind(app.config.databaseUrl)).fanOut()) > 0);
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${integration.id}`);
     expect(page.text).toContain("nothing: the flow receives nothing from this project");
     expect(page.text).not.toContain("everything except");

@@ -10,7 +10,10 @@ import { openStream } from "../support/streams.ts";
 import { createLogger } from "../../src/observability/logger.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
-interface Message { id: number; event: string; title: string | null; body: string | null; author: Record<string, unknown>; tags: string[]; thread_id: string; external_thread_id?: string }
+interface Message {
+  id: number; event: string; title?: string | null; body?: string | null; content: unknown; author?: Record<string, unknown>;
+  tags: string[]; thread_id: string; external_thread_id?: string;
+}
 
 let fd: LocalFlowdock;
 let alice: string;
@@ -42,7 +45,9 @@ describe("Push API: team inbox", () => {
     expect(res.body).toEqual({});
     expect(res.headers.get("deprecation")).toBe("true");
     const [message] = await inbox();
-    expect(message).toMatchObject({ event: "mail", title: "Daily digest", body: "<p>Interesting news of today</p>", author: { name: "News", email: "news@example.com" }, tags: ["news", "digest", "@all"] });
+    expect(message).toMatchObject({ event: "mail", title: "Daily digest", body: "<p>Interesting news of today</p>", author: { name: "News", email: "news@example.com" } });
+    // Tags as tags.md stores them: "#" dropped, any capitals, "@all" for everyone.
+    expect(message!.tags).toEqual(expect.arrayContaining(["news", "digest", ":user:everyone"]));
     const thread = (await api(fd.url, `/flows/acme/main/threads/${message!.thread_id}`, { token: alice })).body as Record<string, unknown>;
     expect(thread).toMatchObject({ title: "Daily digest", external_url: "http://news.test/today", fields: [{ label: "Source", value: "News digest service" }, { label: "Project", value: "Daily" }] });
   });
@@ -120,7 +125,9 @@ describe("Push API: chat", () => {
     const res = await chat({ content: "Howdy-Doo @Jackie #awesome", external_user_name: "Stevie", tags: ["todo", "#feedback"] });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({});
-    expect((await inbox())[0]).toMatchObject({ event: "message", body: "Howdy-Doo @Jackie #awesome", author: { name: "Stevie" }, tags: ["todo", "feedback", "@jackie", "awesome"] });
+    const [message] = await inbox();
+    expect(message).toMatchObject({ event: "message", app: "chat", content: "Howdy-Doo @Jackie #awesome", external_user_name: "Stevie", user: "0" });
+    expect(message!.tags).toEqual(expect.arrayContaining(["todo", "feedback", "@jackie", "awesome"]));
   });
 
   it("when the post names a message_id, it is a comment in that message's thread; a comment can't be commented", async () => {
@@ -128,7 +135,8 @@ describe("Push API: chat", () => {
     const [parent] = await inbox();
     expect((await chat({ content: "a comment", external_user_name: "Jackie", message_id: parent!.id })).status).toBe(200);
     const comment = (await inbox()).find((m) => m.event === "comment")!;
-    expect(comment).toMatchObject({ body: "a comment", thread_id: parent!.thread_id, tags: [`influx:${parent!.id}`] });
+    expect(comment).toMatchObject({ content: { title: "the parent", text: "a comment" }, external_user_name: "Jackie", thread_id: parent!.thread_id });
+    expect(comment.tags).toContain(`influx:${parent!.id}`);
     const again = await chat({ content: "nested", external_user_name: "Jackie", message_id: comment.id });
     expect(again.status).toBe(400);
     expect(again.body).toMatchObject({ errors: { message_id: [expect.any(String)] } });

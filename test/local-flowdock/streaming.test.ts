@@ -60,6 +60,21 @@ describe("JSON stream", () => {
     expect(stream.text()).toMatch(/"opened the item"[^\r\n]*\}\r\n/);
   });
 
+  it("when alice posts, edits and deletes a chat message as herself, bob's stream carries the message, its edit and its deletion", async () => {
+    const stream = await listen("/flows?filter=acme/main", asBob());
+    const posted = await api(fd.url, "/flows/acme/main/messages", { method: "POST", token: aliceToken, body: { event: "message", content: "hello bob" }, headers: { "x-flowdock-wait-for-message": "true" } });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(200);
+    const id = (posted.body as { id: number }).id;
+    await stream.waitFor((t) => t.includes("hello bob"));
+    expect(stream.jsonEvents().find((e) => e.event === "message")).toMatchObject({ id, content: "hello bob", app: "chat", user: expect.any(String) });
+    expect((await api(fd.url, `/flows/acme/main/messages/${id}`, { method: "PUT", token: aliceToken, body: { content: "hello again" } })).status).toBeLessThan(300);
+    await stream.waitFor((t) => t.includes("hello again"));
+    expect(stream.jsonEvents().find((e) => e.event === "message-edit")).toMatchObject({ content: { message: id, updated_content: "hello again" } });
+    expect((await api(fd.url, `/flows/acme/main/messages/${id}`, { method: "DELETE", token: aliceToken })).status).toBeLessThan(300);
+    // Deleting a chat message empties it, as on the hosted service: an edit to "".
+    await stream.waitFor((t) => t.includes('"updated_content":""'));
+  });
+
   it("when the filter names flows by id, and by the single-flow path, both streams receive the flow's posts", async () => {
     const flow = (await api(fd.url, "/flows/acme/main", { token: bob })).body as { id: string };
     const byId = await listen(`/flows?filter=${flow.id}`, asBob());
@@ -172,6 +187,7 @@ describe("errors are JSON answers, not streams", () => {
   const cases: [string, string, () => Record<string, string>, number][] = [
     ["no credentials", "/flows?filter=acme/main", () => ({}), 401],
     ["an unknown token", "/flows?filter=acme/main", () => ({ authorization: "Bearer nope" }), 401],
+    ["a wrong password over Basic", "/flows?filter=acme/main", () => ({ authorization: `Basic ${Buffer.from("bob@example.com:wrong").toString("base64")}` }), 401],
     ["an unknown flow", "/flows?filter=acme/nowhere", () => asBob(), 404],
     ["a flow bob is not in", "/flows?filter=acme/support", () => asBob(), 404],
     ["one visible and one invisible flow", "/flows?filter=acme/main,acme/support", () => asBob(), 404],
@@ -276,24 +292,24 @@ describe("streams that end", () => {
 describe("Flowdock's own Node.js client", () => {
   beforeEach(() => start());
 
-  it("when bob streams acme/main with the flowdock package, he receives a message alice's integration posted", async () => {
-    interface FlowdockStream {
-      on(event: "message", cb: (m: Record<string, unknown>) => void): void; on(event: "connected", cb: () => void): void; end(): void;
-      request?: NodeJS.EventEmitter;
-    }
-    interface FlowdockSession { stream(flows: string[], params?: Record<string, string>): FlowdockStream }
-    const { Session } = createRequire(import.meta.url)("flowdock") as { Session: new (email: string, password: string, url?: string) => FlowdockSession };
+  interface FlowdockStream {
+    on(event: "message", cb: (m: Record<string, unknown>) => void): void; on(event: "connected", cb: () => void): void; end(): void;
+    request?: NodeJS.EventEmitter;
+  }
+  interface FlowdockSession { stream(flows: string[], params?: Record<string, string>): FlowdockStream }
+  const { Session } = createRequire(import.meta.url)("flowdock") as { Session: new (email: string, password: string, url?: string) => FlowdockSession };
+
+  /** Streams acme/main as bob with the unmodified client until an activity titled `title` arrives. */
+  async function receiveWithClient(title: string, params?: Record<string, string>) {
     // The client reads its stream URL from FLOWDOCK_STREAM_URL when it connects.
     const previous = process.env.FLOWDOCK_STREAM_URL;
     process.env.FLOWDOCK_STREAM_URL = `${fd.url}/flows`;
-    const session = new Session("bob@example.com", "flowdock", fd.url);
-    // Its own parameters go into the query string; the access token is one.
-    const stream = session.stream(["acme/main"], { access_token: bob });
+    const stream = new Session("bob@example.com", "flowdock", fd.url).stream(["acme/main"], params);
     try {
       const received = new Promise<Record<string, unknown>>((resolve) => stream.on("message", (m) => { if (m.event === "activity") resolve(m); }));
       await new Promise<void>((resolve) => stream.on("connected", resolve));
-      await postActivity("seen by the flowdock client");
-      expect(await received).toMatchObject({ event: "activity", title: "seen by the flowdock client" });
+      await postActivity(title);
+      expect(await received).toMatchObject({ event: "activity", title });
     } finally {
       // Ending aborts the request, which then reports "aborted" after the client removed its listeners.
       const request = stream.request;
@@ -302,5 +318,9 @@ describe("Flowdock's own Node.js client", () => {
       if (previous === undefined) delete process.env.FLOWDOCK_STREAM_URL;
       else process.env.FLOWDOCK_STREAM_URL = previous;
     }
+  }
+
+  it("when bob streams acme/main with the flowdock package and his email and password, he receives a message alice's integration posted", async () => {
+    await receiveWithClient("seen by the flowdock client");
   });
 });

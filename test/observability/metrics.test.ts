@@ -50,7 +50,8 @@ async function scrape(): Promise<string> {
   return res.text;
 }
 
-const pending = () => app.db.outboxMessage.count({ where: { status: "pending" } });
+// Undelivered: events not fanned out yet, and messages still to send.
+const pending = async () => (await app.db.outboxEvent.count({ where: { fannedOut: false } })) + (await app.db.outboxMessage.count({ where: { status: "pending" } }));
 
 describe("metrics on the app", () => {
   it("after real deliveries, /metrics counts them as sent, times them from queued to sent, shows an empty outbox, and times requests by route pattern", async () => {

@@ -36,7 +36,7 @@ it("when a label is a link and the assignee's name holds a script, the flow show
   const assigned = await demo.edit(n, { title: "Plain title", labels: "<a href=//evil.example>x</a>, bug", assigneeId: mallory.id });
   expect(assigned.status).toBe(303);
   worker.start();
-  await until(async () => (await app.db.outboxMessage.count({ where: { status: "pending" } })) === 0, 20_000, "deliveries");
+  await until(async () => (await app.db.outboxEvent.count({ where: { fannedOut: false } })) + (await app.db.outboxMessage.count({ where: { status: "pending" } })) === 0, 20_000, "deliveries");
 
   const titles = (await allMessages(fd.url)).map((m) => m.title ?? "");
   expect(titles).toContain("labelled the issue &lt;a href=//evil.example&gt;x&lt;/a&gt;, bug");

@@ -13,22 +13,22 @@ export const FLOW_READ_SCOPES = ["flow", "integration", "manage"];
 
 export function flowsRoutes(ctx: SimulatorContext): Router {
   const router = Router();
-  const { store, now } = ctx;
+  const { store } = ctx;
   const show = (res: Response, flow: FlowWithOrganization) => {
     const { user, scopes } = callerOf(res);
     return flowJson(ctx.baseUrl(), store, flow, store.directory.isFlowMember(flow.id, user.id), scopes);
   };
 
-  router.get("/user", authenticate(store, now, ["profile"]), (_req, res) => {
+  router.get("/user", authenticate(ctx, ["profile"]), (_req, res) => {
     res.json(userJson(callerOf(res).user));
   });
 
-  router.get("/flows", authenticate(store, now, FLOW_READ_SCOPES), (_req, res) => {
+  router.get("/flows", authenticate(ctx, FLOW_READ_SCOPES), (_req, res) => {
     const { user } = callerOf(res);
     res.json(store.directory.visibleFlows(user.id).map((f) => show(res, f)));
   });
 
-  router.get("/flows/find", authenticate(store, now, FLOW_READ_SCOPES), (req, res) => {
+  router.get("/flows/find", authenticate(ctx, FLOW_READ_SCOPES), (req, res) => {
     const id = req.query.id;
     if (typeof id !== "string" || id === "") throw validationError({ id: ["is required"] });
     const { user } = callerOf(res);
@@ -37,7 +37,7 @@ export function flowsRoutes(ctx: SimulatorContext): Router {
     res.json(show(res, flow));
   });
 
-  router.get("/flows/:organization/:flow", authenticate(store, now, FLOW_READ_SCOPES), (req, res) => {
+  router.get("/flows/:organization/:flow", authenticate(ctx, FLOW_READ_SCOPES), (req, res) => {
     res.json(show(res, visibleFlow(ctx, res, params(req).organization, params(req).flow)));
   });
 

@@ -6,7 +6,7 @@ import type { SimulatorContext } from "../context.ts";
 import { authenticate, callerOf } from "./authenticate.ts";
 import { visibleFlow } from "./flows.routes.ts";
 import { sourceJson } from "./serializers.ts";
-import { notFound } from "./api-error.ts";
+import { ApiError, notFound } from "./api-error.ts";
 import { parseInput, params } from "./input.ts";
 import { flowTokenOf, sourceByFlowToken } from "./flow-token.ts";
 import type { SourceChanges } from "../store/sources.repository.ts";
@@ -47,7 +47,7 @@ function changesFrom(body: unknown): SourceChanges {
 export function sourcesRoutes(ctx: SimulatorContext): Router {
   const router = Router();
   const { store, now } = ctx;
-  const auth = authenticate(store, now, SOURCE_SCOPES);
+  const auth = authenticate(ctx, SOURCE_SCOPES);
   const show = (source: Parameters<typeof sourceJson>[2]) => sourceJson(ctx.baseUrl(), store, source);
   const update = (id: number, changes: SourceChanges) => {
     const updated = store.sources.update(id, changes);
@@ -75,6 +75,8 @@ export function sourcesRoutes(ctx: SimulatorContext): Router {
       const flow = visibleFlow(ctx, res, params(req).organization, params(req).flow);
       const input = parseInput(createInput, req.body);
       const caller = callerOf(res);
+      // A source belongs to the OAuth application that made it; HTTP Basic names none.
+      if (!caller.application) throw new ApiError(403, "Sources are created by OAuth applications; authenticate with an access token");
       const { source, flowToken } = store.sources.create({
         flowId: flow.id, applicationId: caller.application.id, creatorUserId: caller.user.id,
         name: input.name, externalUrl: input.external_url ?? null,

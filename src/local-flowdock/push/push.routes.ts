@@ -11,7 +11,8 @@ import { ApiError, validationError } from "../api/api-error.ts";
 import { parseInput } from "../api/input.ts";
 import { flowTokenOf, sourceByFlowToken } from "../api/flow-token.ts";
 import { messageInput } from "../api/message-input.ts";
-import { messageJson } from "../api/serializers.ts";
+import { apiMessageJson } from "../api/serializers.ts";
+import { normalizeTags, tagList } from "../api/tags.ts";
 import { randomToken } from "../../crypto/random.ts";
 import { flowByApiToken } from "./flow-api-token.ts";
 
@@ -39,17 +40,6 @@ const chatInput = z.object({
   message_id: z.coerce.number().int().positive().optional(),
 });
 
-/** "Tags will be automatically parsed from the message content" (docs/chat.md): #hashtags and @mentions. */
-function contentTags(content: string): string[] {
-  return [...content.matchAll(/(?:^|\s)([#@][\p{L}\p{N}_-]+)/gu)].map((m) => m[1]!.replace(/^#/, "").toLowerCase());
-}
-
-/** Tags as docs/team-inbox.md reads them: a list or a comma-separated string; `#` optional, any capitals. */
-export function pushTags(tags: string[] | string | undefined): string[] {
-  const list = typeof tags === "string" ? tags.split(",") : (tags ?? []);
-  return [...new Set(list.map((t) => t.trim().replace(/^#/, "").toLowerCase()).filter(Boolean))];
-}
-
 function requireBodyType(req: Request) {
   if (!req.is(["application/json", "application/x-www-form-urlencoded"])) {
     throw new ApiError(415, "Content-Type must be application/json or application/x-www-form-urlencoded");
@@ -75,38 +65,29 @@ export function pushRoutes(ctx: SimulatorContext): Router {
     store.inbox.post({
       flowId: flow.id, sourceId: null, event: "mail", title: input.subject, body: input.content,
       author: { name: input.from_name || input.from_address, email: input.from_address, ...(input.reply_to ? { reply_to: input.reply_to } : {}) },
-      tags: pushTags(input.tags), externalThreadId: `push:${randomToken(12)}`,
+      tags: normalizeTags(tagList(input.tags), { members: store.directory.flowMembers(flow.id) }), externalThreadId: `push:${randomToken(12)}`,
       thread: { title: input.subject, body: input.content, external_url: input.link, fields },
     });
     res.status(200).json({});
   });
 
-  // Chat from an "external user" (docs/chat.md). A chat message starts a thread
-  // of its own, as in Flowdock's threaded chat; with message_id it is a comment
-  // in the commented message's thread.
+  // Chat from an "external user" (docs/chat.md), stored as chat.routes.ts stores
+  // a person's: a message starts a thread of its own; with message_id it is a
+  // comment in the commented message's thread.
   router.post("/v1/messages/chat/:token", (req, res) => {
     deprecated(res, ctx.baseUrl());
     const flow = flowByApiToken(store, ctx.options.sessionSecret, String(req.params.token));
     if (!flow) throw new ApiError(404, "No flow has this API token");
     requireBodyType(req);
     const input = parseInput(chatInput, req.body);
-    const tags = [...new Set([...pushTags(input.tags), ...contentTags(input.content)])];
-    const author = { name: input.external_user_name };
-    if (input.message_id === undefined) {
-      store.inbox.post({
-        flowId: flow.id, sourceId: null, event: "message", body: input.content, author, tags,
-        externalThreadId: `chat:${randomToken(12)}`, thread: { title: input.content.slice(0, 255) },
-      });
-    } else {
-      const parent = store.inbox.messageById(input.message_id);
-      if (!parent || parent.flow_id !== flow.id) throw validationError({ message_id: ["names no message in this flow"] });
-      if (parent.event === "comment") throw validationError({ message_id: ["is a comment, and comments can't be commented"] });
-      const thread = store.inbox.thread(flow.id, parent.thread_id)!;
-      store.inbox.post({
-        flowId: flow.id, sourceId: null, event: "comment", title: thread.title, body: input.content, author,
-        tags: [...tags, `influx:${parent.id}`], threadId: parent.thread_id,
-      });
-    }
+    const outcome = store.chat.post({
+      flowId: flow.id, event: input.message_id === undefined ? "message" : "comment", content: input.content, userId: null,
+      externalUserName: input.external_user_name, parentId: input.message_id,
+      // "Tags will be automatically parsed from the message content" (docs/chat.md).
+      tags: normalizeTags(tagList(input.tags), { members: store.directory.flowMembers(flow.id) }, input.content),
+    });
+    if (outcome.kind === "unknown_parent") throw validationError({ message_id: ["names no message in this flow"] });
+    if (outcome.kind === "parent_is_comment") throw validationError({ message_id: ["is a comment, and comments can't be commented"] });
     res.status(200).json({});
   });
 
@@ -130,7 +111,7 @@ export function pushRoutes(ctx: SimulatorContext): Router {
     });
     if (outcome.kind === "thread_required") throw validationError({ thread: ["is required to start a new thread"] });
     if (outcome.kind !== "stored") throw validationError({ thread_id: ["names no item of this source"] });
-    res.status(200).json(messageJson(outcome.message));
+    res.status(200).json(apiMessageJson(store, outcome.message));
   });
 
   return router;

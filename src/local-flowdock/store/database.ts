@@ -93,6 +93,26 @@ const MIGRATIONS = [
   `
   ALTER TABLE authorization_codes ADD COLUMN code_challenge TEXT;
   `,
+  // Personal API tokens (HTTP Basic): one per user, kept as a hash like every
+  // credential here; `hint` is the tail the Tokens page shows to tell tokens apart.
+  `
+  CREATE TABLE api_tokens (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    token_hash TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, created_at TEXT NOT NULL
+  );
+  `,
+  // Chat: messages posted by people (content, user, app) and comments on a parent;
+  // threads started in chat are told apart from team-inbox threads by their app.
+  `
+  ALTER TABLE messages ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE SET NULL;
+  ALTER TABLE messages ADD COLUMN content TEXT;
+  ALTER TABLE messages ADD COLUMN app TEXT NOT NULL DEFAULT 'influx';
+  ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+  ALTER TABLE messages ADD COLUMN external_user_name TEXT;
+  ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+  ALTER TABLE threads ADD COLUMN app TEXT NOT NULL DEFAULT 'influx';
+  CREATE INDEX messages_flow ON messages(flow_id, id);
+  `,
   // The flow event log behind the Streaming API (flow-events.repository.ts).
   // Triggers, not repository code, write it, so every writer of messages,
   // threads and sources publishes, today's and tomorrow's alike, and an event
@@ -110,8 +130,8 @@ const MIGRATIONS = [
   CREATE TRIGGER flow_events_message_tags AFTER UPDATE OF tags ON messages WHEN OLD.tags IS NOT NEW.tags BEGIN
     INSERT INTO flow_events (flow_id, kind, message_id, thread_id, detail, at) VALUES (NEW.flow_id, 'tag-change', NEW.id, NEW.thread_id, OLD.tags, flow_event_logged());
   END;
-  CREATE TRIGGER flow_events_message_edit AFTER UPDATE ON messages
-  WHEN OLD.tags IS NEW.tags AND OLD.source_id IS NEW.source_id AND OLD.thread_id IS NEW.thread_id BEGIN
+  CREATE TRIGGER flow_events_message_edit AFTER UPDATE OF content, title, body ON messages
+  WHEN OLD.content IS NOT NEW.content OR OLD.title IS NOT NEW.title OR OLD.body IS NOT NEW.body BEGIN
     INSERT INTO flow_events (flow_id, kind, message_id, thread_id, at) VALUES (NEW.flow_id, 'message-edit', NEW.id, NEW.thread_id, flow_event_logged());
   END;
   CREATE TRIGGER flow_events_message_delete AFTER DELETE ON messages BEGIN

@@ -19,6 +19,7 @@ export function directoryRepository(db: SqliteDatabase) {
     flow && { ...flow, organization: organizationById.get(flow.organization_id)! };
 
   return {
+    organizationById: (id: number) => organizationById.get(id),
     userById: (id: number) => db.prepare<[number], UserRow>("SELECT * FROM users WHERE id = ?").get(id),
     userByEmail: (email: string) => db.prepare<[string], UserRow>("SELECT * FROM users WHERE email = ? COLLATE NOCASE").get(email),
     organizationByName: (name: string) => db.prepare<[string], OrganizationRow>("SELECT * FROM organizations WHERE parameterized_name = ?").get(name),
@@ -45,6 +46,28 @@ export function directoryRepository(db: SqliteDatabase) {
     canSee(userId: number, flowId: string): boolean {
       return visibleFlowIds.all({ user: userId }).some((f) => f.id === flowId);
     },
+    organizationsOf: (userId: number) =>
+      db.prepare<[number], OrganizationRow>(`
+        SELECT o.* FROM organizations o JOIN organization_members om ON om.organization_id = o.id
+        WHERE om.user_id = ? ORDER BY o.name`).all(userId),
+    isOrganizationMember: (organizationId: number, userId: number) =>
+      Boolean(db.prepare("SELECT 1 FROM organization_members WHERE organization_id = ? AND user_id = ?").get(organizationId, userId)),
+    organizationMembers: (organizationId: number) =>
+      db.prepare<[number], UserRow & { admin: number }>(`
+        SELECT u.*, om.admin FROM users u JOIN organization_members om ON om.user_id = u.id
+        WHERE om.organization_id = ? ORDER BY u.id`).all(organizationId),
+    /** As the docs: every user of the organizations the user administers, and the users of the flows they are in. */
+    visibleUsers: (userId: number) =>
+      db.prepare<{ user: number }, UserRow>(`
+        SELECT u.* FROM users u WHERE u.id = @user
+           OR u.id IN (SELECT om.user_id FROM organization_members om JOIN organization_members me
+                       ON me.organization_id = om.organization_id AND me.user_id = @user AND me.admin = 1)
+           OR u.id IN (SELECT fm.user_id FROM flow_members fm JOIN flow_members mine
+                       ON mine.flow_id = fm.flow_id AND mine.user_id = @user)
+        ORDER BY u.id`).all({ user: userId }),
+    sharesOrganization: (a: number, b: number) =>
+      Boolean(db.prepare(`SELECT 1 FROM organization_members x JOIN organization_members y
+        ON x.organization_id = y.organization_id WHERE x.user_id = ? AND y.user_id = ?`).get(a, b)),
     isFlowMember: (flowId: string, userId: number) =>
       Boolean(db.prepare("SELECT 1 FROM flow_members WHERE flow_id = ? AND user_id = ?").get(flowId, userId)),
   };

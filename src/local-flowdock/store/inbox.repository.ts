@@ -20,6 +20,9 @@ export interface MessageRow {
   id: number; flow_id: string; thread_id: string; source_id: number | null; event: string; title: string | null;
   body: string | null; author: string | null; tags: string; uuid: string | null; external_thread_id: string | null;
   thread: string | null; sent: number;
+  /** Chat columns (chat.repository.ts); null/"influx" for team-inbox posts. */
+  user_id: number | null; content: string | null; app: string; parent_id: number | null;
+  external_user_name: string | null; edited_at: number | null;
 }
 
 export interface NewMessage {
@@ -40,11 +43,12 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
     "SELECT * FROM threads WHERE flow_id = ? AND source_id = ? AND external_thread_id = ?");
   const messageByUuid = db.prepare<[string, string], MessageRow>("SELECT * FROM messages WHERE flow_id = ? AND uuid = ?");
   const messageById = db.prepare<[number], MessageRow>("SELECT * FROM messages WHERE id = ?");
-  let seq = (db.prepare<[], { s: number | null }>("SELECT MAX(updated_seq) AS s FROM threads").get()?.s ?? 0);
+  // Read from the table each time: chat posts (chat.repository.ts) move threads up too.
+  const nextSeq = () => ((db.prepare<[], { s: number | null }>("SELECT MAX(updated_seq) AS s FROM threads").get()?.s ?? 0) + 1);
 
   function applyThreadState(thread: ThreadRow, state: ThreadState, at: string) {
     db.prepare(`UPDATE threads SET title = ?, body = ?, external_url = ?, status = ?, fields = ?, actions = ?, updated_at = ?, updated_seq = ? WHERE id = ?`)
-      .run(state.title, state.body ?? null, state.external_url ?? null, json(state.status), json(state.fields), json(state.actions), at, ++seq, thread.id);
+      .run(state.title, state.body ?? null, state.external_url ?? null, json(state.status), json(state.fields), json(state.actions), at, nextSeq(), thread.id);
   }
 
   const post = db.transaction((m: NewMessage): PostOutcome => {
@@ -63,7 +67,7 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
       thread = threadById.get(id)!;
     }
     if (m.thread) applyThreadState(thread, m.thread, at);
-    else db.prepare("UPDATE threads SET updated_at = ?, updated_seq = ? WHERE id = ?").run(at, ++seq, thread.id);
+    else db.prepare("UPDATE threads SET updated_at = ?, updated_seq = ? WHERE id = ?").run(at, nextSeq(), thread.id);
     const id = db.prepare(`
       INSERT INTO messages (flow_id, thread_id, source_id, event, title, body, author, tags, uuid, external_thread_id, thread, sent)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
@@ -85,7 +89,7 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
         .all(flowId, options.limit).reverse();
     },
     threads: (flowId: string, limit = 100) =>
-      db.prepare<[string, number], ThreadRow>("SELECT * FROM threads WHERE flow_id = ? ORDER BY updated_seq DESC LIMIT ?").all(flowId, limit),
+      db.prepare<[string, number], ThreadRow>("SELECT * FROM threads WHERE flow_id = ? AND app = 'influx' ORDER BY updated_seq DESC LIMIT ?").all(flowId, limit),
     thread: (flowId: string, id: string) => {
       const t = threadById.get(id);
       return t && t.flow_id === flowId ? t : undefined;

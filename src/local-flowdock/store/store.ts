@@ -6,6 +6,8 @@ import { grantsRepository } from "./grants.repository.ts";
 import { sourcesRepository } from "./sources.repository.ts";
 import { inboxRepository } from "./inbox.repository.ts";
 import { flowEventsRepository } from "./flow-events.repository.ts";
+import { apiTokensRepository } from "./api-tokens.repository.ts";
+import { chatRepository } from "./chat.repository.ts";
 
 export function createStore(file: string, now: () => number = Date.now, options: { eventRetention?: number } = {}) {
   const db: SqliteDatabase = openDatabase(file);
@@ -17,6 +19,8 @@ export function createStore(file: string, now: () => number = Date.now, options:
     grants: grantsRepository(db, now),
     sources: sourcesRepository(db, now),
     inbox: inboxRepository(db, now),
+    apiTokens: apiTokensRepository(db, now),
+    chat: chatRepository(db, now),
     events,
     wipe: () => {
       wipeDatabase(db);

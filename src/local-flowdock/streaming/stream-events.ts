@@ -10,7 +10,7 @@
 // messages by (event, id), as message-edit's own `content.message` does.
 import type { Store } from "../store/store.ts";
 import type { FlowEventRow } from "../store/flow-events.repository.ts";
-import { messageJson, sourceJson, threadJson } from "../api/serializers.ts";
+import { apiMessageJson, messageJson, sourceJson, threadJson } from "../api/serializers.ts";
 
 function envelope(e: FlowEventRow, event: string, content: unknown, extra: Record<string, unknown> = {}) {
   return {
@@ -24,7 +24,7 @@ export function renderFlowEvent(base: string, store: Store, e: FlowEventRow): Re
   const message = e.message_id !== null ? store.inbox.messageById(e.message_id) : undefined;
   switch (e.kind) {
     case "message":
-      return message && { flow: e.flow_id, ...messageJson(message) };
+      return message && apiMessageJson(store, message);
     case "message-edit": {
       if (!message) return undefined;
       const json = messageJson(message) as Record<string, unknown>;

@@ -32,8 +32,8 @@ function lastEventId(req: Request): number | undefined {
 
 export function streamingRoutes(ctx: SimulatorContext, options: { alwaysStream: boolean }): Router {
   const router = Router();
-  const { store, now } = ctx;
-  const auth = authenticate(store, now, FLOW_READ_SCOPES);
+  const { store } = ctx;
+  const auth = authenticate(ctx, FLOW_READ_SCOPES);
   const when = (test: (req: Request) => boolean): RequestHandler => (req, _res, next) => (options.alwaysStream || test(req) ? next() : next("route"));
 
   function open(req: Request, res: Parameters<RequestHandler>[1], flowIds: string[]) {

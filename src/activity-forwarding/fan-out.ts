@@ -1,0 +1,127 @@
+// Turns recorded events into deliveries, outside the request that recorded
+// them: each event, in id order, becomes one OutboxMessage per integration of
+// its project that wants it (the shared rule of recipients.ts). One
+// transaction per batch writes the messages and marks the events fanned out,
+// and each (event, integration) pair is unique, so a worker that dies half-way
+// leaves the batch as it was and the next one does it again, never twice.
+//
+// Order: events are fanned out one batch at a time in id order (on PostgreSQL
+// a transaction-scoped advisory lock keeps a second worker out meanwhile), so a
+// thread's messages get ids in the order of its events. A new message becomes
+// its thread's head (gets a `dueAt`) only when the thread has nothing
+// undelivered; the thread's last row is locked while deciding, so an
+// acknowledgement of that row running at the same moment either sees the new
+// row and promotes it, or is seen as sent.
+import crypto from "node:crypto";
+import type { Database, Tx } from "../db/prisma-client.ts";
+import type { DatabaseKind } from "../db/database-url.ts";
+import { recipientsFor, wants, type Recipient } from "./recipients.ts";
+import type { OutboxSql } from "./outbox-sql.ts";
+
+const FAN_OUT_LOCK = 7_310_412; // any constant; names the lock in pg_locks
+const EVENTS_PER_BATCH = 100;
+// Keeps one transaction short (SQLite's write lock is the app's too): a batch
+// stops adding events once this many messages are due to be written.
+const MESSAGES_PER_BATCH = 500;
+const ROWS_PER_INSERT = 200;
+
+interface PendingEvent {
+  id: number;
+  projectId: string;
+  threadKey: string;
+  kind: string;
+  labels: string;
+  createdAt: Date | string;
+}
+
+interface NewMessage {
+  eventId: number;
+  integrationId: string;
+  threadKey: string;
+  createdAt: string;
+  head: boolean;
+}
+
+/** Fans out the oldest batch of events; returns how many events it took (0: none waiting, or another worker is at it). */
+export async function fanOutBatch(db: Database, kind: DatabaseKind, sql: OutboxSql): Promise<number> {
+  return db.$transaction(async (tx) => {
+    if (kind === "postgresql") {
+      const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${FAN_OUT_LOCK}) AS locked`);
+      if (!lock?.locked) return 0;
+    }
+    const events = await tx.$queryRawUnsafe<PendingEvent[]>(
+      `SELECT "id", "projectId", "threadKey", "kind", "labels", "createdAt" FROM "OutboxEvent" WHERE "fannedOut" = false ORDER BY "id" LIMIT ${EVENTS_PER_BATCH}`,
+    );
+    if (events.length === 0) return 0;
+
+    // Settings are read once per project per batch: a change applies from the next batch.
+    const recipients = new Map<string, Recipient[]>();
+    const skipped = new Map<string, number>();
+    const messages: NewMessage[] = [];
+    const taken: number[] = [];
+    for (const event of events) {
+      if (taken.length > 0 && messages.length >= MESSAGES_PER_BATCH) break;
+      taken.push(Number(event.id));
+      let forProject = recipients.get(event.projectId);
+      if (!forProject) recipients.set(event.projectId, (forProject = await recipientsFor(tx, event.projectId)));
+      const activity = { kind: event.kind, labels: JSON.parse(event.labels) as string[] };
+      const createdAt = sql.ts(event.createdAt instanceof Date ? event.createdAt : new Date(event.createdAt));
+      for (const r of forProject) {
+        // A suspended integration queues nothing: the skip is counted and shown on
+        // its page; every message carries the item's whole thread state, so the
+        // first event after resuming brings the thread up to date without a flood.
+        if (r.suspension !== null) skipped.set(r.integrationId, (skipped.get(r.integrationId) ?? 0) + 1);
+        else if (wants(r, activity)) messages.push({ eventId: Number(event.id), integrationId: r.integrationId, threadKey: event.threadKey, createdAt, head: false });
+      }
+    }
+
+    for (const [id, count] of skipped) await tx.integration.update({ where: { id }, data: { skippedWhileSuspended: { increment: count } } });
+    await markHeads(tx, sql, messages);
+    await insert(tx, kind, sql, messages);
+    await tx.$executeRawUnsafe(`UPDATE "OutboxEvent" SET "fannedOut" = true WHERE "id" IN (${sql.list(taken.length, 1)})`, ...taken);
+    return taken.length;
+  }, { timeout: 30_000 });
+}
+
+// A message is its thread's head when nothing of the thread is undelivered:
+// the thread's last row (one index seek each) is absent or sent.
+async function markHeads(tx: Tx, sql: OutboxSql, messages: NewMessage[]): Promise<void> {
+  const key = (integrationId: string, threadKey: string) => `${integrationId}\u0000${threadKey}`;
+  const pairs = [...new Map(messages.map((m) => [key(m.integrationId, m.threadKey), m])).values()];
+  const busy = new Set<string>();
+  for (let i = 0; i < pairs.length; i += ROWS_PER_INSERT) {
+    const chunk = pairs.slice(i, i + ROWS_PER_INSERT);
+    const last = await tx.$queryRawUnsafe<{ integrationId: string; threadKey: string; status: string }[]>(sql.lastRows(chunk.length), ...chunk.flatMap((m) => [m.integrationId, m.threadKey]));
+    for (const row of last) if (row.status !== "sent") busy.add(key(row.integrationId, row.threadKey));
+  }
+  for (const m of messages) {
+    const k = key(m.integrationId, m.threadKey);
+    if (!busy.has(k)) {
+      m.head = true;
+      busy.add(k);
+    }
+  }
+}
+
+async function insert(tx: Tx, kind: DatabaseKind, sql: OutboxSql, messages: NewMessage[]): Promise<void> {
+  const now = sql.ts(new Date());
+  const cast = kind === "postgresql" ? "::timestamp" : "";
+  for (let i = 0; i < messages.length; i += ROWS_PER_INSERT) {
+    const chunk = messages.slice(i, i + ROWS_PER_INSERT);
+    const params: unknown[] = [now];
+    const values = chunk.map((m) => {
+      params.push(m.eventId, m.integrationId, m.threadKey, crypto.randomUUID(), m.createdAt);
+      const n = params.length;
+      const ph = (k: number) => (kind === "postgresql" ? `$${k}` : "?");
+      // SQLite's `?` are positional, so `now` is passed once per use there.
+      const nowRef = kind === "postgresql" ? `$1${cast}` : (params.push(now), "?");
+      const dueRef = m.head ? (kind === "postgresql" ? `$1${cast}` : (params.push(now), "?")) : "NULL";
+      return `(${ph(n - 4)}, ${ph(n - 3)}, ${ph(n - 2)}, ${ph(n - 1)}, ${ph(n)}${cast}, ${nowRef}, ${dueRef})`;
+    });
+    const sqlParams = kind === "postgresql" ? params : params.slice(1);
+    await tx.$executeRawUnsafe(
+      `INSERT INTO "OutboxMessage" ("eventId", "integrationId", "threadKey", "uuid", "createdAt", "availableAt", "dueAt") VALUES ${values.join(", ")}`,
+      ...sqlParams,
+    );
+  }
+}

@@ -114,6 +114,16 @@ describe("JSON stream", () => {
     expect(stream.jsonEvents().find((e) => e.event === "thread-change")).toMatchObject({ content: { status: { color: "red", value: "closed" } } });
   });
 
+  it("when only user=1 is asked (private messages, which the local Flowdock has none of), the stream opens and stays open", async () => {
+    const stream = await listen("/flows?user=1", asBob());
+    expect(stream.status).toBe(200);
+    await postActivity("not private");
+    const main = await listen("/flows?filter=acme/main", asBob());
+    await postActivity("to main");
+    await main.waitFor((t) => t.includes("to main"));
+    expect(stream.text().trim()).toBe("");
+  });
+
   it("without a filter, GET /flows is still the REST list of flows, and GET /flows/:org/:flow the REST flow", async () => {
     const list = await api(fd.url, "/flows", { token: bob });
     expect(list.status).toBe(200);

@@ -5,6 +5,10 @@
 // a `filter` or `user` or asks for an event stream, and `GET /flows/:org/:flow`
 // streams when it asks for one by `Accept` or `?accept=` (without, it stays
 // the REST flow). Authentication is REST's; errors are REST's JSON, never a stream.
+// `active` (presence) is accepted and ignored: the local Flowdock shows no presence.
+// Who may see a flow is checked when the stream opens; someone removed from the
+// flow later keeps the open stream until it ends (token expiry, server stop, or
+// their reconnect, which then answers 404).
 import { Router, type Request, type RequestHandler } from "express";
 import type { SimulatorContext } from "../context.ts";
 import { authenticate, bearerToken, callerOf } from "../api/authenticate.ts";

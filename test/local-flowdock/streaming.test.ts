@@ -177,7 +177,7 @@ describe("event stream", () => {
     expect([...ids].sort((a, b) => a - b)).toEqual(ids);
   });
 
-  it("when the flow was deleted-from meanwhile, a resumed stream skips messages that are gone and reports their deletion", async () => {
+  it("when a message is removed from the store, streams get message-delete and a resumed stream skips the message that is gone", async () => {
     const stream = await listen("/flows?filter=acme/main", asBob({ accept: "text/event-stream" }));
     await postActivity("soon gone");
     await stream.waitFor((t) => t.includes("soon gone"));

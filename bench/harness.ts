@@ -30,6 +30,8 @@ export async function freePort(): Promise<number> {
 
 export interface Flowdock {
   url: string;
+  /** Its process id (the streaming section reads its memory). */
+  pid: number;
   call(pathname: string, init?: { method?: string; token?: string; body?: unknown }): Promise<{ status: number; body: unknown }>;
   faults(target: string, conditions: object): Promise<void>;
   clearFaults(): Promise<void>;
@@ -67,6 +69,7 @@ export async function startFlowdockProcess(dir: string): Promise<Flowdock> {
   };
   return {
     url,
+    pid: child.pid!,
     call,
     faults: async (target, conditions) => { await call(`/_simulator/faults/${target}`, { method: "PUT", body: conditions }); },
     clearFaults: async () => { await call("/_simulator/faults", { method: "DELETE" }); },

@@ -9,7 +9,8 @@
 //                shapes, with and without 200k delivered rows, SQLite and PostgreSQL;
 //   pages      — "create issue" while the in-process worker drains the worst backlog;
 //   fan-out    — "create issue" p50/p99 with 1 / 100 / 500 integrations;
-//   workers    — PostgreSQL, 1 and 2 worker processes.
+//   workers    — PostgreSQL, 1 and 2 worker processes;
+//   streaming  — the local Flowdock's Streaming API (bench/streaming.ts).
 // `--scale=0.1` shrinks every size (a run of a few minutes); the local Flowdock
 // and the null target run in processes of their own.
 import os from "node:os";
@@ -25,6 +26,7 @@ import { issuesService } from "../src/tracker/issues.service.ts";
 import { projectsRepository } from "../src/tracker/projects.repository.ts";
 import { newSource, startApp, startFlowdockProcess, tempDir, type BenchApp, type Flowdock } from "./harness.ts";
 import { inlineRecorder } from "./inline-recorder.ts";
+import { streamingSection } from "./streaming.ts";
 import { startNullTarget, type NullTarget } from "./null-target.ts";
 import { addHistory, benchPayload, openBenchDb, postgresUp, recordEvents, serveApp } from "./bench-db.ts";
 import { CONCURRENCY, drain, drainTable, SHAPES, shapeOf, type DrainRow } from "./drain.ts";
@@ -234,6 +236,7 @@ try {
   } else {
     console.log("workers (PostgreSQL): SKIPPED, no server at BENCH_POSTGRES_URL");
   }
+  if (wanted("streaming")) await streamingSection(fd, scale);
 } finally {
   await nullTarget.stop();
   await fd.stop();

@@ -10,6 +10,8 @@ import { apiErrorHandler } from "./api/api-error.ts";
 import { flowsRoutes } from "./api/flows.routes.ts";
 import { sourcesRoutes } from "./api/sources.routes.ts";
 import { messagesRoutes } from "./api/messages.routes.ts";
+import { streamingRoutes } from "./streaming/streaming.routes.ts";
+import { pushRoutes } from "./push/push.routes.ts";
 import { peopleRoutes } from "./api/people.routes.ts";
 import { chatRoutes } from "./api/chat.routes.ts";
 import { tokenRoutes } from "./oauth/token.routes.ts";
@@ -32,7 +34,7 @@ export interface LocalFlowdockActions {
   checkReady: () => void;
 }
 
-const API_PATHS = ["/user", "/users", "/flows", "/organizations", "/sources", "/integrations", "/comments", "/private"];
+const API_PATHS = ["/user", "/users", "/flows", "/organizations", "/sources", "/integrations", "/comments", "/private", "/stream", "/v1", "/activities"];
 const BODY_LIMIT = "256kb";
 const PAGE_PATHS = ["/login", "/logout", "/oauth/authorize", "/oauth/applications", "/app", "/account"];
 
@@ -74,7 +76,9 @@ export function createLocalFlowdockApp(ctx: SimulatorContext, actions: LocalFlow
   app.get(["/flows", "/flows/:organization/:flow"], pageSessionForStreams(ctx, pageSession));
   app.use(API_PATHS, ctx.faults.middleware("api"));
   const api = express.Router();
-  api.use(tokenRoutes(ctx), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx), chatRoutes(ctx), peopleRoutes(ctx));
+  // The stream host's stand-in, and streaming on the REST paths (before the REST routes of those paths).
+  api.use("/stream", streamingRoutes(ctx, { alwaysStream: true }));
+  api.use(tokenRoutes(ctx), streamingRoutes(ctx, { alwaysStream: false }), flowsRoutes(ctx), sourcesRoutes(ctx), messagesRoutes(ctx), chatRoutes(ctx), peopleRoutes(ctx), pushRoutes(ctx));
   app.use(api);
   // Also catches bodies that fail to parse before any router runs (the control API included).
   app.use([...API_PATHS, "/messages", "/oauth/token", "/_simulator"], apiErrorHandler((err) => ctx.logger.error({ err }, "API request failed")));

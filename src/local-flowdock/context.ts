@@ -5,6 +5,7 @@ import type { Store } from "./store/store.ts";
 import type { Faults } from "./control/faults.ts";
 import type { RateLimiter } from "./control/rate-limiter.ts";
 import type { SignInLimit } from "./sign-in-limit.ts";
+import type { StreamHub } from "./streaming/stream-hub.ts";
 
 export interface SimulatorOptions {
   tokenTtlSeconds: number;
@@ -23,6 +24,8 @@ export interface SimulatorContext {
   signInLimit: SignInLimit;
   options: SimulatorOptions;
   logger: Logger;
+  /** The open Streaming API connections. */
+  streams: StreamHub;
   /** Every accepted source update, in order (the control API shows it, so tests can count PUTs). */
   sourceUpdates: { sourceId: number; changes: Record<string, unknown>; at: number }[];
 }

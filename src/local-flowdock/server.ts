@@ -12,6 +12,7 @@ import { seedDirectory, syncIntegrationApplication, type IntegrationRegistration
 import type { SimulatorContext } from "./context.ts";
 import { createSignInLimit, type SignInLimitSettings } from "./sign-in-limit.ts";
 import type { Logger } from "../observability/logger.ts";
+import { StreamHub } from "./streaming/stream-hub.ts";
 
 export interface LocalFlowdockOptions {
   port: number;
@@ -32,6 +33,10 @@ export interface LocalFlowdockOptions {
   integration?: IntegrationRegistration;
   logger: Logger;
   random?: () => number;
+  /** How often open streams get a keep-alive newline (default 5 s). */
+  streamKeepAliveMs?: number;
+  /** How many flow events the Streaming API keeps for resuming clients (default 10,000). */
+  eventRetention?: number;
 }
 
 export interface LocalFlowdock {
@@ -47,7 +52,7 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
   // Tests move the clock forward (POST /_simulator/clock) to expire tokens and codes.
   let clockOffset = 0;
   const now = () => Date.now() + clockOffset;
-  const store = createStore(options.databasePath, now);
+  const store = createStore(options.databasePath, now, { eventRetention: options.eventRetention });
   let baseUrl = options.baseUrl ?? "";
 
   const seed = async () => {
@@ -72,6 +77,7 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
     },
     logger: options.logger,
     sourceUpdates: [],
+    streams: new StreamHub(store, () => baseUrl, now, options.streamKeepAliveMs),
   };
 
   const app = createLocalFlowdockApp(ctx, {
@@ -108,6 +114,8 @@ export async function startLocalFlowdock(options: LocalFlowdockOptions): Promise
     ctx,
     async close() {
       ctx.faults.releaseHanging();
+      // Open streams never finish by themselves: end them, or close would wait forever.
+      ctx.streams.closeAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

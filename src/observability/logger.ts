@@ -13,8 +13,11 @@ const SECRET_KEYS = [
 // and so is the `claim` of a thread action's sign-in link.
 const SECRET_PARAMS = new RegExp(`([?&](?:${[...SECRET_KEYS, "code", "state", "claim"].join("|")})=)[^&#]*`, "gi");
 
+// The Push API carries a flow's API token in the path.
+const SECRET_PATH = /(\/v1\/messages\/(?:team_inbox|chat)\/)[^/?#]+/gi;
+
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_PARAMS, "$1[Redacted]");
+  return url.replace(SECRET_PARAMS, "$1[Redacted]").replace(SECRET_PATH, "$1[Redacted]");
 }
 
 export const redactPaths = [

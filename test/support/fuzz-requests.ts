@@ -218,7 +218,11 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 export function send(baseUrl: string, req: FuzzRequest, retried = false): Promise<{ status: number; text: string }> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
-    const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers: req.headers, agent }, (res) => {
+    // Node sends a DELETE's (or OPTIONS') body with neither Content-Length nor
+    // chunked encoding, so the server rightly reads those bytes as a next,
+    // malformed request: say how long the body is.
+    const headers = req.body ? { "content-length": String(req.body.length), ...req.headers } : req.headers;
+    const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8").slice(0, 2000) }));

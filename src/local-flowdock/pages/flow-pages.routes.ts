@@ -7,6 +7,7 @@ import { currentUser, requireUser } from "./current-user.ts";
 import { renderMessage, renderTitle } from "./sanitize.ts";
 import { flowPageModel } from "./flow-view.ts";
 import { params } from "../api/input.ts";
+import { flowApiToken } from "../push/flow-api-token.ts";
 
 export function flowPagesRoutes(ctx: SimulatorContext): Router {
   const router = Router();
@@ -46,7 +47,8 @@ export function flowPagesRoutes(ctx: SimulatorContext): Router {
     });
     const addable = store.applications.installable().map((app) => ({ app, setupUrl: withParams(app.setup_uri!, { flow: flow.id }) }));
     const notice = typeof req.query.removed === "string" ? `Removed ${req.query.removed}.` : null;
-    res.render("inbox-settings", { title: `${flow.name} · Inbox Settings`, flow, sources, addable, notice });
+    const apiToken = flowApiToken(ctx.options.sessionSecret, flow.id);
+    res.render("inbox-settings", { title: `${flow.name} · Inbox Settings`, flow, sources, addable, notice, apiToken, baseUrl: ctx.baseUrl() });
   });
 
   function sourceFor(res: Response, organization: string, flowName: string, id: string) {

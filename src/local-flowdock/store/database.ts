@@ -113,6 +113,40 @@ const MIGRATIONS = [
   ALTER TABLE threads ADD COLUMN app TEXT NOT NULL DEFAULT 'influx';
   CREATE INDEX messages_flow ON messages(flow_id, id);
   `,
+  // The flow event log behind the Streaming API (flow-events.repository.ts).
+  // Triggers, not repository code, write it, so every writer of messages,
+  // threads and sources publishes, today's and tomorrow's alike, and an event
+  // commits or rolls back with the change it describes. flow_event_logged() is
+  // registered by openDatabase and wakes the in-process bus.
+  `
+  CREATE TABLE flow_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, flow_id TEXT NOT NULL, kind TEXT NOT NULL,
+    message_id INTEGER, thread_id TEXT, source_id INTEGER, detail TEXT, at INTEGER NOT NULL
+  );
+  CREATE INDEX flow_events_flow ON flow_events(flow_id, id);
+  CREATE TRIGGER flow_events_message_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO flow_events (flow_id, kind, message_id, thread_id, at) VALUES (NEW.flow_id, 'message', NEW.id, NEW.thread_id, flow_event_logged());
+  END;
+  CREATE TRIGGER flow_events_message_tags AFTER UPDATE OF tags ON messages WHEN OLD.tags IS NOT NEW.tags BEGIN
+    INSERT INTO flow_events (flow_id, kind, message_id, thread_id, detail, at) VALUES (NEW.flow_id, 'tag-change', NEW.id, NEW.thread_id, OLD.tags, flow_event_logged());
+  END;
+  CREATE TRIGGER flow_events_message_edit AFTER UPDATE OF content, title, body ON messages
+  WHEN OLD.content IS NOT NEW.content OR OLD.title IS NOT NEW.title OR OLD.body IS NOT NEW.body BEGIN
+    INSERT INTO flow_events (flow_id, kind, message_id, thread_id, at) VALUES (NEW.flow_id, 'message-edit', NEW.id, NEW.thread_id, flow_event_logged());
+  END;
+  CREATE TRIGGER flow_events_message_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO flow_events (flow_id, kind, message_id, thread_id, at) VALUES (OLD.flow_id, 'message-delete', OLD.id, OLD.thread_id, flow_event_logged());
+  END;
+  CREATE TRIGGER flow_events_thread_change AFTER UPDATE ON threads
+  WHEN OLD.title IS NOT NEW.title OR OLD.body IS NOT NEW.body OR OLD.external_url IS NOT NEW.external_url
+    OR OLD.status IS NOT NEW.status OR OLD.fields IS NOT NEW.fields OR OLD.actions IS NOT NEW.actions BEGIN
+    INSERT INTO flow_events (flow_id, kind, thread_id, at) VALUES (NEW.flow_id, 'thread-change', NEW.id, flow_event_logged());
+  END;
+  CREATE TRIGGER flow_events_source_error AFTER UPDATE OF error_message ON sources
+  WHEN OLD.error_message IS NOT NEW.error_message BEGIN
+    INSERT INTO flow_events (flow_id, kind, source_id, at) VALUES (NEW.flow_id, 'source-error', NEW.id, flow_event_logged());
+  END;
+  `,
   // The flow pages page through a flow's team inbox and its chat by keyset
   // (flow-pages.repository.ts); these let them read one page, never the flow.
   `
@@ -121,6 +155,14 @@ const MIGRATIONS = [
   `,
 ];
 
+// Who hears that a trigger logged a flow event, per connection (the event bus).
+const eventListeners = new WeakMap<SqliteDatabase, () => void>();
+
+/** Calls `listener` (synchronously, inside the writing statement) whenever a flow event is logged. */
+export function onFlowEventLogged(db: SqliteDatabase, listener: () => void): void {
+  eventListeners.set(db, listener);
+}
+
 export function openDatabase(file: string): SqliteDatabase {
   if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Sqlite(file);
@@ -128,6 +170,11 @@ export function openDatabase(file: string): SqliteDatabase {
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.pragma("busy_timeout = 5000");
+  // Called by the flow_events triggers: answers the event's time and wakes the bus.
+  db.function("flow_event_logged", { deterministic: false }, () => {
+    eventListeners.get(db)?.();
+    return Date.now();
+  });
   const version = db.pragma("user_version", { simple: true }) as number;
   db.transaction(() => {
     for (let v = version; v < MIGRATIONS.length; v++) {

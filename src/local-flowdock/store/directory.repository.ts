@@ -37,6 +37,9 @@ export function directoryRepository(db: SqliteDatabase) {
     flowMembers: (flowId: string) =>
       db.prepare<[string], UserRow>(`
         SELECT u.* FROM users u JOIN flow_members fm ON fm.user_id = u.id WHERE fm.flow_id = ? ORDER BY u.id`).all(flowId),
+    allFlows(): FlowWithOrganization[] {
+      return db.prepare<[], FlowRow>("SELECT * FROM flows ORDER BY organization_id, name").all().map((f) => withOrganization(f)!);
+    },
     visibleFlows(userId: number): FlowWithOrganization[] {
       return visibleFlowIds.all({ user: userId }).map(({ id }) => this.flowById(id)!);
     },

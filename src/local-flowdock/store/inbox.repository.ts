@@ -28,7 +28,8 @@ export interface MessageRow {
 }
 
 export interface NewMessage {
-  flowId: string; sourceId: number; event: string; title?: string | undefined; body?: string | undefined;
+  /** null for the Push API's posts, which no source makes. */
+  flowId: string; sourceId: number | null; event: string; title?: string | undefined; body?: string | undefined;
   author: unknown; tags: string[]; uuid?: string | undefined;
   externalThreadId?: string | undefined; threadId?: string | undefined; thread?: ThreadState | undefined;
 }
@@ -40,7 +41,7 @@ export type PostOutcome =
 
 export function inboxRepository(db: SqliteDatabase, now: () => number) {
   const threadById = db.prepare<[string], ThreadRow>("SELECT * FROM threads WHERE id = ?");
-  const threadByExternal = db.prepare<[string, number, string], ThreadRow>(
+  const threadByExternal = db.prepare<[string, number | null, string], ThreadRow>(
     "SELECT * FROM threads WHERE flow_id = ? AND source_id = ? AND external_thread_id = ?");
   const messageByUuid = db.prepare<[string, string], MessageRow>("SELECT * FROM messages WHERE flow_id = ? AND uuid = ?");
   const messageById = db.prepare<[number], MessageRow>("SELECT * FROM messages WHERE id = ?");
@@ -79,6 +80,7 @@ export function inboxRepository(db: SqliteDatabase, now: () => number) {
 
   return {
     post: (m: NewMessage) => post.immediate(m),
+    messageById: (id: number) => messageById.get(id),
     /** As the hosted API: with since_id the next `limit` after it, else the latest `limit`; oldest first either way. */
     messages(flowId: string, options: { sinceId?: number | undefined; limit: number }): MessageRow[] {
       if (options.sinceId !== undefined) {

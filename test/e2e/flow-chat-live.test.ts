@@ -1,0 +1,70 @@
+// A flow watched in a real browser (Debian's chromium through playwright-core):
+// what an integration posts through the API, and what another person types in
+// the chat, appear in an open flow page without a reload, through the page's
+// script and the flow's event stream. Skipped with a loud reason when there is
+// no chromium.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, createSource, startTestFlowdock } from "../support/local-flowdock.ts";
+import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`\n*** Browser test SKIPPED: no chromium at ${CHROMIUM}. Install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH. ***\n`);
+
+describe.skipIf(!hasChromium)("watching a flow in a browser", () => {
+  let fd: LocalFlowdock;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    fd = await startTestFlowdock();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await fd?.close();
+  });
+
+  /** A person's own browser (own cookies), signed in and looking at acme/main. */
+  async function openFlow(email: string): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    page.on("pageerror", (err) => { throw err; });
+    await page.goto(`${fd.url}/login`);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("flowdock");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.goto(`${fd.url}/app/acme/main`);
+    return page;
+  }
+
+  it("when an integration posts and Bob types in the chat, Alice's open page shows both without a reload", async () => {
+    const { source } = await createSource(fd.url);
+    const alice = await openFlow("alice@example.com");
+    const bob = await openFlow("bob@example.com");
+    let reloads = 0;
+    alice.on("framenavigated", (frame) => { if (frame === alice.mainFrame()) reloads++; });
+
+    const posted = await api(fd.url, "/messages", { method: "POST", body: {
+      flow_token: source.flow_token, event: "activity", author: { name: "Dana" }, title: "opened the issue",
+      external_thread_id: "issue-7", thread: { title: "Checkout button does nothing" },
+    } });
+    expect(posted.status).toBe(202);
+    await alice.getByRole("article").filter({ hasText: "Checkout button does nothing" }).getByText("opened the issue").waitFor({ timeout: 10_000 });
+
+    await bob.getByLabel("Message to Main").fill("Looking at the checkout now");
+    await bob.getByRole("button", { name: "Send" }).click();
+    // Bob's own page works as a form: it posts and comes back with his message.
+    await bob.getByRole("log", { name: "Chat messages" }).getByText("Looking at the checkout now").waitFor();
+    await alice.getByRole("log", { name: "Chat messages" }).getByText("Looking at the checkout now").waitFor({ timeout: 10_000 });
+    await expect(alice.getByRole("log", { name: "Chat messages" }).getByText("Bob Berg").count()).resolves.toBe(1);
+    expect(reloads).toBe(0);
+    await alice.screenshot({ path: path.join(os.tmpdir(), "flow-chat-live.png"), fullPage: true });
+  }, 60_000);
+});

@@ -213,6 +213,7 @@ export async function withFormFields(baseUrl: string, routes: RouteInfo[], valid
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const STREAM_GRACE_MS = 2_000;
 
 /** Sends the request as is (no normalising of path or headers) and answers status and body. */
 export function send(baseUrl: string, req: FuzzRequest, retried = false): Promise<{ status: number; text: string }> {
@@ -224,9 +225,22 @@ export function send(baseUrl: string, req: FuzzRequest, retried = false): Promis
     const headers = req.body ? { "content-length": String(req.body.length), ...req.headers } : req.headers;
     const r = http.request({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
+      const answer = () => ({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8").slice(0, 2000) });
+      // A streaming answer (the local Flowdock's Streaming API) never ends on its
+      // own and its keep-alives hold the socket open: take what came and hang up.
+      const streaming = setTimeout(() => {
+        resolve(answer());
+        r.destroy();
+      }, STREAM_GRACE_MS);
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8").slice(0, 2000) }));
-      res.on("error", reject);
+      res.on("end", () => {
+        clearTimeout(streaming);
+        resolve(answer());
+      });
+      res.on("error", (err) => {
+        clearTimeout(streaming);
+        reject(err);
+      });
     });
     // A kept-alive connection the server closed meanwhile (e.g. after refusing a
     // malformed request) is retried once on a fresh one, as Node's docs advise.

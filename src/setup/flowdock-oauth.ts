@@ -24,6 +24,17 @@ export interface OAuthSettings {
 }
 
 export function useFlowdockStrategy(auth: passport.PassportStatic, settings: OAuthSettings): void {
+  // Only the access token matters: it creates the source and is then dropped.
+  auth.use(FLOWDOCK_STRATEGY, flowdockOAuthStrategy(settings, setupStateStore));
+}
+
+/**
+ * A passport-oauth2 strategy for Flowdock's authorization server, as every use
+ * of it here needs: PKCE (S256), so a code that leaks before we redeem it is
+ * useless without the verifier, a `state` kept by `store`, no profile request,
+ * and a deadline on the token request. The verified "user" is just the access token.
+ */
+export function flowdockOAuthStrategy(settings: OAuthSettings, store: unknown): OAuth2Strategy {
   const strategy = new OAuth2Strategy(
     {
       authorizationURL: `${settings.oauthUrl}/oauth/authorize`,
@@ -31,27 +42,24 @@ export function useFlowdockStrategy(auth: passport.PassportStatic, settings: OAu
       clientID: settings.clientId,
       clientSecret: settings.clientSecret,
       callbackURL: settings.callbackUrl,
-      store: setupStateStore as unknown as StateStore,
-      // PKCE (S256): a code that leaks before we redeem it is useless without the
-      // verifier, which stays with this browser's pending setup.
+      store: store as StateStore,
       pkce: true,
       state: true,
       skipUserProfile: true,
     },
-    // Only the access token matters: it creates the source and is then dropped.
     (accessToken: string, _refreshToken: string, _profile: unknown, done: (err: unknown, user?: FlowdockAuthorization) => void) => {
       done(null, { accessToken });
     },
   );
   limitTokenRequestTime(strategy, settings.timeoutMs ?? 10_000);
-  auth.use(FLOWDOCK_STRATEGY, strategy);
+  return strategy;
 }
 
 // passport-oauth2's HTTP layer (the `oauth` package) waits for ever on a
 // Flowdock that accepts the connection but never answers, leaving the person on
 // a spinning page. Its one request function is wrapped so each token request
 // gets a deadline and fails like any other network error.
-export function limitTokenRequestTime(strategy: OAuth2Strategy, timeoutMs: number): void {
+function limitTokenRequestTime(strategy: OAuth2Strategy, timeoutMs: number): void {
   type Lib = { request(options: unknown): http.ClientRequest };
   const oauth2 = (strategy as unknown as { _oauth2: { _executeRequest: (lib: Lib, ...rest: unknown[]) => void } })._oauth2;
   const execute = oauth2._executeRequest.bind(oauth2);

@@ -5,9 +5,8 @@
 // callback; the state tells the two apart.
 import type { Request } from "express";
 import type passport from "passport";
-import { Strategy as OAuth2Strategy, type StateStore } from "passport-oauth2";
 import { randomToken, sha256 } from "../crypto/random.ts";
-import { limitTokenRequestTime, type OAuthSettings } from "../setup/flowdock-oauth.ts";
+import { flowdockOAuthStrategy, type OAuthSettings } from "../setup/flowdock-oauth.ts";
 
 export const FLOWDOCK_LINK_STRATEGY = "flowdock-link";
 export const FLOWDOCK_LINK_SCOPES = ["profile"];
@@ -28,25 +27,8 @@ declare module "express-session" {
 }
 
 export function useFlowdockLinkStrategy(auth: passport.PassportStatic, settings: OAuthSettings): void {
-  const strategy = new OAuth2Strategy(
-    {
-      authorizationURL: `${settings.oauthUrl}/oauth/authorize`,
-      tokenURL: `${settings.oauthUrl}/oauth/token`,
-      clientID: settings.clientId,
-      clientSecret: settings.clientSecret,
-      callbackURL: settings.callbackUrl,
-      store: linkStateStore as unknown as StateStore,
-      pkce: true,
-      state: true,
-      skipUserProfile: true,
-    },
-    // The token is used once, to read who authorized, and never stored.
-    (accessToken: string, _refreshToken: string, _profile: unknown, done: (err: unknown, user?: { accessToken: string }) => void) => {
-      done(null, { accessToken });
-    },
-  );
-  limitTokenRequestTime(strategy, settings.timeoutMs ?? 10_000);
-  auth.use(FLOWDOCK_LINK_STRATEGY, strategy);
+  // The token is used once, to read who authorized, and never stored.
+  auth.use(FLOWDOCK_LINK_STRATEGY, flowdockOAuthStrategy(settings, linkStateStore));
 }
 
 /** The pending link, if it has not expired. */

@@ -3,17 +3,14 @@
 // the chat, appear in an open flow page without a reload, through the page's
 // script and the flow's event stream. Skipped with a loud reason when there is
 // no chromium.
-import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { hasChromium, launchChromium } from "../support/browser-stack.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, createSource, startTestFlowdock } from "../support/local-flowdock.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** Browser test SKIPPED: no chromium at ${CHROMIUM}. Install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH. ***\n`);
 
 describe.skipIf(!hasChromium)("watching a flow in a browser", () => {
   let fd: LocalFlowdock;
@@ -21,10 +18,7 @@ describe.skipIf(!hasChromium)("watching a flow in a browser", () => {
 
   beforeAll(async () => {
     fd = await startTestFlowdock();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -4,53 +4,29 @@
 // remove the member who connected it → the error shows → another member takes
 // it over → cleared → disconnect from the app → the source is gone from Inbox
 // Settings. Skipped with a loud reason when there is no chromium.
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { hasChromium, startBrowserStack, type BrowserStack } from "../support/browser-stack.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestFlowdock, TEST_CLIENT } from "../support/local-flowdock.ts";
-import { startTestApp, type TestApp } from "../support/app.ts";
-import { createDeliveryWorker } from "../../src/activity-forwarding/create-worker.ts";
-import { createLogger } from "../../src/observability/logger.ts";
-import type { DeliveryWorker } from "../../src/activity-forwarding/delivery-worker.ts";
+import type { TestApp } from "../support/app.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`\n*** Browser test SKIPPED: no chromium at ${CHROMIUM}. Install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH. ***\n`);
 
 describe.skipIf(!hasChromium)("the integration's life after setup, in a browser", () => {
-  let server: http.Server;
+  let stack: BrowserStack;
   let fd: LocalFlowdock;
   let app: TestApp;
-  let worker: DeliveryWorker;
   let browser: Browser;
   let appUrl: string;
 
   beforeAll(async () => {
-    server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    appUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    fd = await startTestFlowdock({ integration: { name: "Tracker", clientId: TEST_CLIENT.clientId, clientSecret: TEST_CLIENT.clientSecret, appBaseUrl: appUrl } });
-    app = await startTestApp(fd.url, { APP_BASE_URL: appUrl });
-    server.on("request", app.app);
-    worker = createDeliveryWorker(app.config, app.db, createLogger({ level: "silent", name: "w" }), { pollMs: 20 }, { pollMs: 100 });
-    worker.start();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    stack = await startBrowserStack({ pollMs: 100 });
+    ({ fd, app, browser, appUrl } = stack);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await worker?.stop();
-    await new Promise((resolve) => server?.close(resolve));
-    await app?.close();
-    await fd?.close();
+    await stack?.close();
   });
 
   async function signInToFlowdock(page: Page) {

@@ -9,6 +9,8 @@ import pg from "pg";
 import { loadConfig, type Config } from "../src/config.ts";
 import { createApp, type AppDeps } from "../src/app.ts";
 import { createDatabase, type Database } from "../src/db/prisma-client.ts";
+import { configurationUrl } from "../src/sources/source-state.ts";
+import type { PagesFirst } from "../src/activity-forwarding/pages-first.ts";
 import { migrateDatabase } from "../src/db/migrator.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { seedDemoData } from "../src/demo-seed.ts";
@@ -73,6 +75,8 @@ export async function openBenchDb(kind: DatabaseKind, dir: string, name: string,
       projectId: project.id, sourceId: i + 1, sourceName: `Bench ${i}`, sourceUrl: `${flowdockUrl}/sources/${i + 1}`, flowId: `flow-${i}`,
       flowUrl: `${flowdockUrl}/flows/acme/f${i}`, flowWebUrl: `${flowdockUrl}/app/acme/f${i}`, organizationName: "Acme Inc", flowName: `Flow ${i}`,
       createdByUserId: user.id, encryptedFlowToken: token,
+      // As setup leaves them: the source already shows its configuration address.
+      reportedConfigurationUrl: configurationUrl(config.appBaseUrl, { sourceId: i + 1, flowId: `flow-${i}` }),
     })),
   });
   const integrationIds = (await db.integration.findMany({ select: { id: true } })).map((i) => i.id);
@@ -86,9 +90,10 @@ export async function openBenchDb(kind: DatabaseKind, dir: string, name: string,
 }
 
 /** The app over HTTP on a bench database, as `npm start` serves it. */
-export async function serveApp(bench: BenchDb, deps: Partial<Pick<AppDeps, "onActivityRecorded">> = {}): Promise<{ url: string; projectId: string; close(): Promise<void> }> {
+export async function serveApp(bench: BenchDb, deps: Partial<Pick<AppDeps, "onActivityRecorded">> = {}, pagesFirst?: PagesFirst): Promise<{ url: string; projectId: string; close(): Promise<void> }> {
   const app = createApp({ config: bench.config, db: bench.db, logger: createLogger({ level: "silent", name: "bench-app" }), ...deps });
   const server = http.createServer(app);
+  pagesFirst?.watch(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -2,6 +2,7 @@
 // delivers per second, and the worker's CPU per event, for a backlog of a given
 // size, shape and delivered history. Flat means the cost of an event doesn't
 // depend on how busy its thread is or how much was delivered before.
+import type { PagesFirst } from "../src/activity-forwarding/pages-first.ts";
 import { createDeliveryWorker } from "../src/activity-forwarding/create-worker.ts";
 import type { DeliveryWorker } from "../src/activity-forwarding/delivery-worker.ts";
 import { createLogger } from "../src/observability/logger.ts";
@@ -36,12 +37,13 @@ export interface DrainResult {
 }
 
 /** Starts a worker on the queued backlog and times it until `events` messages were sent. */
-export async function drain(bench: BenchDb, events: number, during?: (worker: DeliveryWorker) => Promise<void>): Promise<DrainResult> {
+export async function drain(bench: BenchDb, events: number, during?: (worker: DeliveryWorker) => Promise<void>, pagesFirst?: PagesFirst): Promise<DrainResult> {
   let sent = 0;
   let done: () => void = () => {};
   const finished = new Promise<void>((resolve) => { done = resolve; });
   const worker: DeliveryWorker = createDeliveryWorker(bench.config, bench.db, quiet, {
     concurrency: CONCURRENCY,
+    ...(pagesFirst ? { pagesFirst } : {}),
     onOutcome: (o) => { if (o.outcome === "sent" && ++sent >= events) done(); },
   });
   const cpu = process.cpuUsage();

@@ -11,6 +11,7 @@ import path from "node:path";
 import { loadConfig, type Config } from "../src/config.ts";
 import { createApp, type AppDeps } from "../src/app.ts";
 import { createDatabase, type Database } from "../src/db/prisma-client.ts";
+import type { PagesFirst } from "../src/activity-forwarding/pages-first.ts";
 import { migrateDatabase } from "../src/db/migrator.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { seedDemoData } from "../src/demo-seed.ts";
@@ -97,7 +98,7 @@ export interface BenchApp {
 }
 
 /** The app on a fresh database, its demo project connected to acme/main. */
-export async function startApp(dir: string, name: string, fd: Flowdock, makeDeps: (ctx: { db: Database; config: Config }) => Partial<Pick<AppDeps, "recorder" | "onActivityRecorded">> = () => ({})): Promise<BenchApp> {
+export async function startApp(dir: string, name: string, fd: Flowdock, makeDeps: (ctx: { db: Database; config: Config }) => Partial<Pick<AppDeps, "recorder" | "onActivityRecorded">> = () => ({}), pagesFirst?: PagesFirst): Promise<BenchApp> {
   const file = path.join(dir, `${name}.db`);
   const config = loadConfig({ NODE_ENV: "test", DATABASE_URL: `file:${file}`, APP_BASE_URL: "http://bench.app", FLOWDOCK_API_URL: fd.url, FLOWDOCK_CLIENT_ID: CLIENT.id, FLOWDOCK_CLIENT_SECRET: CLIENT.secret, SIMULATOR: "off" });
   await migrateDatabase(config.databaseUrl);
@@ -112,6 +113,7 @@ export async function startApp(dir: string, name: string, fd: Flowdock, makeDeps
   });
   const app = createApp({ config, db, logger: createLogger({ level: "silent", name }), ...makeDeps({ db, config }) });
   const server = http.createServer(app);
+  pagesFirst?.watch(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

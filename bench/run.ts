@@ -15,6 +15,7 @@
 // and the null target run in processes of their own.
 import os from "node:os";
 import { createDeliveryWorker } from "../src/activity-forwarding/create-worker.ts";
+import { PagesFirst } from "../src/activity-forwarding/pages-first.ts";
 import { outboxRepository } from "../src/activity-forwarding/outbox.repository.ts";
 import { databaseKind } from "../src/db/database-url.ts";
 import { createTokenCipher } from "../src/crypto/token-cipher.ts";
@@ -31,7 +32,7 @@ import { startNullTarget, type NullTarget } from "./null-target.ts";
 import { addHistory, benchPayload, openBenchDb, postgresUp, recordEvents, serveApp } from "./bench-db.ts";
 import { CONCURRENCY, drain, drainTable, SHAPES, shapeOf, type DrainRow } from "./drain.ts";
 import { rawPosts } from "./raw-posts.ts";
-import { createIssues } from "./create-issues.ts";
+import { createIssues, WARM_UP } from "./create-issues.ts";
 import { workerProcesses } from "./worker-processes.ts";
 
 const quiet = createLogger({ level: "silent", name: "bench" });
@@ -48,8 +49,10 @@ async function decoupling(fd: Flowdock, dir: string) {
   await fd.faults("messages", { latencyMs: 250 });
   // As `npm start` runs it: the worker in the app's process, woken after each commit.
   const wake = { worker: undefined as ReturnType<typeof createDeliveryWorker> | undefined };
-  const outboxApp = await startApp(dir, "decoupled", fd, () => ({ onActivityRecorded: () => wake.worker?.nudge() }));
-  const worker = createDeliveryWorker(outboxApp.config, outboxApp.db, quiet);
+  // Wired as `npm start` wires them (src/main.ts): the worker lets the pages go first.
+  const pagesFirst = new PagesFirst();
+  const outboxApp = await startApp(dir, "decoupled", fd, () => ({ onActivityRecorded: () => wake.worker?.nudge() }), pagesFirst);
+  const worker = createDeliveryWorker(outboxApp.config, outboxApp.db, quiet, { pagesFirst });
   wake.worker = worker;
   worker.start();
   const decoupled = await createIssues(outboxApp, "outbox", sized(200));
@@ -127,14 +130,15 @@ async function pagesWhileDraining(nullTarget: NullTarget, dir: string) {
   const backlogSize = DRAIN_SIZES[2]!;
   await recordEvents(bench, shapeOf("hot, one after another", backlogSize));
   const holder = { worker: undefined as ReturnType<typeof createDeliveryWorker> | undefined };
-  const app = await serveApp(bench, { onActivityRecorded: () => holder.worker?.nudge() });
+  const pagesFirst = new PagesFirst();
+  const app = await serveApp(bench, { onActivityRecorded: () => holder.worker?.nudge() }, pagesFirst);
   const requests = sized(400);
   let latency = { p50: 0, p99: 0 };
   // The drain counts the issues' own events too.
-  const result = await drain(bench, backlogSize + requests, async (worker) => {
+  const result = await drain(bench, backlogSize + WARM_UP + requests, async (worker) => {
     holder.worker = worker;
     latency = await createIssues(app, "while draining", requests);
-  });
+  }, pagesFirst);
   await app.close();
   await bench.close();
   return { backlogSize, latency, result };
@@ -145,8 +149,9 @@ async function fanOut(nullTarget: NullTarget, dir: string) {
   for (const integrations of [1, 100, 500]) {
     const bench = await openBenchDb("sqlite", dir, `fan-out-${integrations}`, nullTarget.url, integrations);
     const holder = { worker: undefined as ReturnType<typeof createDeliveryWorker> | undefined };
-    const app = await serveApp(bench, { onActivityRecorded: () => holder.worker?.nudge() });
-    holder.worker = createDeliveryWorker(bench.config, bench.db, quiet, { concurrency: CONCURRENCY });
+    const pagesFirst = new PagesFirst();
+    const app = await serveApp(bench, { onActivityRecorded: () => holder.worker?.nudge() }, pagesFirst);
+    holder.worker = createDeliveryWorker(bench.config, bench.db, quiet, { concurrency: CONCURRENCY, pagesFirst });
     holder.worker.start();
     const latency = await createIssues(app, `${integrations} integrations`, sized(200));
     await holder.worker.stop();

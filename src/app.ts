@@ -64,6 +64,8 @@ export interface AppDeps {
   recorder?: ActivityRecorder;
   /** Called after a commit that queued activities, e.g. to wake an in-process worker. */
   onActivityRecorded?: () => void;
+  /** Called after a change that can suspend or resume an integration, or clear its error: the sources' state is checked at once. */
+  onSourceStateChanged?: () => void;
   /** Shared with an in-process delivery worker (main.ts); one of its own otherwise. */
   metrics?: Metrics;
 }
@@ -71,7 +73,7 @@ export interface AppDeps {
 const ROOT = path.resolve(import.meta.dirname, "..");
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
-export function createApp({ config, db, logger, recorder, onActivityRecorded, metrics: sharedMetrics }: AppDeps): express.Express {
+export function createApp({ config, db, logger, recorder, onActivityRecorded, onSourceStateChanged, metrics: sharedMetrics }: AppDeps): express.Express {
   const app = express();
   app.set("views", path.join(ROOT, "views"));
   app.set("view engine", "ejs");
@@ -147,7 +149,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   // after such a change lets the flow see it at once (in-process worker only).
   const SUSPENSION_CHANGES = /^\/(projects\/[^/]+\/(archive|unarchive|members|leave)|account\/delete|admin\/accounts\/)/;
   app.use((req, res, next) => {
-    if (req.method === "POST" && onActivityRecorded && SUSPENSION_CHANGES.test(req.path)) res.on("finish", () => res.statusCode < 400 && onActivityRecorded());
+    if (req.method === "POST" && onSourceStateChanged && SUSPENSION_CHANGES.test(req.path)) res.on("finish", () => res.statusCode < 400 && onSourceStateChanged());
     next();
   });
 
@@ -168,7 +170,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
   app.use(membersRoutes({ projects, members: membersService({ projects, memberships, users }) }));
   app.use(projectSettingsRoutes({ projects, settings: projectSettingsService({ projects }) }));
   app.use(issuesRoutes({ issues, projects, service }));
-  app.use(sourcesRoutes({ projects, integrations, outbox, audit: auditRepository(db), activityKinds: ISSUE_ACTIVITY_KINDS, onRetry: onActivityRecorded }));
+  app.use(sourcesRoutes({ projects, integrations, outbox, audit: auditRepository(db), activityKinds: ISSUE_ACTIVITY_KINDS, onRetry: () => { onActivityRecorded?.(); onSourceStateChanged?.(); } }));
   app.use(accountLinkRoutes({ auth, claims, flowdock, links: flowdockLinks }));
   app.use(setupRoutes({
     auth, flowdock, projects, integrations, cipher, logger,
@@ -178,7 +180,7 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, me
     appBaseUrl: config.appBaseUrl,
   }));
 
-  app.use(configurationRoutes({ auth, integrations, projects, flowdock, cipher, activityKinds: ISSUE_ACTIVITY_KINDS, logger, onChanged: onActivityRecorded }));
+  app.use(configurationRoutes({ auth, integrations, projects, flowdock, cipher, activityKinds: ISSUE_ACTIVITY_KINDS, logger, onChanged: onSourceStateChanged }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

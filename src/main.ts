@@ -14,6 +14,7 @@ import { pruneExpiredLimits } from "./web/rate-limits.ts";
 import { createTokenCipher } from "./crypto/token-cipher.ts";
 import { checkTokenKeys, TokenKeysMismatchError } from "./sources/check-token-keys.ts";
 import { createDeliveryWorker } from "./activity-forwarding/create-worker.ts";
+import { PagesFirst } from "./activity-forwarding/pages-first.ts";
 import { outboxRepository } from "./activity-forwarding/outbox.repository.ts";
 import { databaseKind } from "./db/database-url.ts";
 import { createMetrics } from "./observability/metrics.ts";
@@ -53,13 +54,15 @@ async function main() {
   closers.unshift(async () => clearInterval(pruning));
 
   const metrics = createMetrics(operationsRepository(db, databaseKind(config.databaseUrl)));
-  const worker = config.delivery.inProcessWorker ? createDeliveryWorker(config, db, logger, { onOutcome: (o) => metrics.observeDelivery(o) }) : undefined;
+  const pagesFirst = new PagesFirst();
+  const worker = config.delivery.inProcessWorker ? createDeliveryWorker(config, db, logger, { onOutcome: (o) => metrics.observeDelivery(o), pagesFirst }) : undefined;
   if (worker) {
     worker.start();
     closers.unshift(() => worker.stop());
   }
 
-  const server = http.createServer(createApp({ config, db, logger, metrics, onActivityRecorded: () => worker?.nudge() }));
+  const server = http.createServer(createApp({ config, db, logger, metrics, onActivityRecorded: () => worker?.nudge(), onSourceStateChanged: () => worker?.nudgeSources() }));
+  pagesFirst.watch(server);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   closers.unshift(() => new Promise<void>((resolve) => {
     server.close(() => resolve());

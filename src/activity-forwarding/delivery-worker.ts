@@ -18,6 +18,10 @@ import { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-po
 import { SourceErrorReporter, type DeliveryTarget } from "./source-error-reporter.ts";
 import { DatabaseHealth } from "./database-health.ts";
 import type { SourceStateReconciler } from "../sources/source-state-reconciler.ts";
+import type { PagesFirst } from "./pages-first.ts";
+
+// Longest a step of the worker waits for the pages of its process (pages-first.ts).
+const MAX_WAIT_FOR_PAGES_MS = 100;
 
 export type DeliveryOutcome = "sent" | "retry" | "dead" | "gone" | "unauthorized" | "rate_limited";
 
@@ -40,6 +44,8 @@ export interface DeliveryWorkerOptions {
   sourceState?: SourceStateReconciler;
   /** Waits between tries while the database can't be reached: doubling from the first to the last. */
   databaseRetry?: { firstMs: number; maxMs: number };
+  /** Pages served by the same process (see pages-first.ts): the worker lets them go first. */
+  pagesFirst?: Pick<PagesFirst, "quiet">;
   /** Told what became of each delivery attempt (metrics): once per attempt. */
   onOutcome?: (o: { outcome: DeliveryOutcome; queuedAt: Date; integrationId: string }) => void;
 }
@@ -64,7 +70,7 @@ export class DeliveryWorker {
   // Fan-out runs when told there is something new, on each poll, and again at once while batches come back full.
   private fanOutWanted = true;
   private lastFanOut = 0;
-  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "sourceState" | "onOutcome">>;
+  private readonly o: Required<Omit<DeliveryWorkerOptions, "outbox" | "integrations" | "flowdock" | "logger" | "sourceState" | "onOutcome" | "pagesFirst">>;
 
   constructor(private readonly deps: DeliveryWorkerOptions) {
     this.reporter = new SourceErrorReporter(deps.sourceState);
@@ -105,6 +111,15 @@ export class DeliveryWorker {
   nudge(): void {
     this.fanOutWanted = true;
     this.wake?.();
+  }
+
+  /**
+   * Check the sources' state now (a change that can suspend or resume an
+   * integration). Apart from nudge(): a pass reads every integration, and
+   * doing one per recorded event cost a project with 500 flows most of its
+   * worker's time (measured with `npm run bench`, fan-out).
+   */
+  nudgeSources(): void {
     this.deps.sourceState?.nudge();
   }
 
@@ -112,7 +127,9 @@ export class DeliveryWorker {
     while (this.running) {
       if (!this.health.reachable) await this.pause(this.health.nextWaitMs());
       if (!this.running) break;
+      await this.deps.pagesFirst?.quiet(MAX_WAIT_FOR_PAGES_MS);
       if (this.fanOutWanted || Date.now() - this.lastFanOut >= this.o.pollMs) await this.fanOut();
+      await this.deps.pagesFirst?.quiet(MAX_WAIT_FOR_PAGES_MS);
       const free = this.o.concurrency - this.inFlight.size;
       // Claim in batches (one query for several rows) unless nothing is under way.
       const worthClaiming = this.health.reachable && free > 0 && (free >= Math.ceil(this.o.concurrency / 2) || this.inFlight.size === 0);

@@ -13,7 +13,8 @@
 // acknowledgement of that row running at the same moment either sees the new
 // row and promotes it, or is seen as sent.
 import crypto from "node:crypto";
-import type { Database, Tx } from "../db/prisma-client.ts";
+import type { Database } from "../db/prisma-client.ts";
+import type { DirectSql, SqlWork } from "../db/direct-sql.ts";
 import type { DatabaseKind } from "../db/database-url.ts";
 import { recipientsFor, wants, type Recipient } from "./recipients.ts";
 import type { OutboxSql } from "./outbox-sql.ts";
@@ -22,8 +23,8 @@ const FAN_OUT_LOCK = 7_310_412; // any constant; names the lock in pg_locks
 const EVENTS_PER_BATCH = 100;
 // Keeps one transaction short (SQLite's write lock is the app's too): a batch
 // stops adding events once this many messages are due to be written.
-const MESSAGES_PER_BATCH = 500;
-const ROWS_PER_INSERT = 200;
+const MESSAGES_PER_BATCH = 100;
+const ROWS_PER_INSERT = 100;
 
 interface PendingEvent {
   id: number;
@@ -43,30 +44,42 @@ interface NewMessage {
 }
 
 /** Fans out the oldest batch of events; returns how many events it took (0: none waiting, or another worker is at it). */
-export async function fanOutBatch(db: Database, kind: DatabaseKind, sql: OutboxSql): Promise<number> {
-  return db.$transaction(async (tx) => {
-    if (kind === "postgresql") {
-      const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${FAN_OUT_LOCK}) AS locked`);
+export async function fanOutBatch(db: Database, hot: DirectSql, sql: OutboxSql): Promise<number> {
+  const { rows: waiting } = await hot.run({ sql: `SELECT "id", "projectId", "threadKey", "kind", "labels", "createdAt" FROM "OutboxEvent" WHERE "fannedOut" = false ORDER BY "id" LIMIT ${EVENTS_PER_BATCH}`, params: [] });
+  if (waiting.length === 0) return 0;
+  const events = waiting as unknown as PendingEvent[];
+
+  // Settings are read once per project per batch, before the batch's
+  // transaction (Prisma can't run inside the driver's): a change applies from
+  // the next batch, and an integration removed meanwhile is left out below.
+  const recipients = new Map<string, Recipient[]>();
+  for (const projectId of new Set(events.map((e) => e.projectId))) recipients.set(projectId, await recipientsFor(db, projectId));
+
+  return hot.transaction(function* () {
+    if (hot.kind === "postgresql") {
+      const { rows: [lock] } = yield { sql: `SELECT pg_try_advisory_xact_lock(${FAN_OUT_LOCK}) AS locked`, params: [] };
       if (!lock?.locked) return 0;
     }
-    const events = await tx.$queryRawUnsafe<PendingEvent[]>(
-      `SELECT "id", "projectId", "threadKey", "kind", "labels", "createdAt" FROM "OutboxEvent" WHERE "fannedOut" = false ORDER BY "id" LIMIT ${EVENTS_PER_BATCH}`,
-    );
-    if (events.length === 0) return 0;
+    // Another worker may have fanned some of them out since they were read.
+    const { rows: still } = yield { sql: `SELECT "id" FROM "OutboxEvent" WHERE "fannedOut" = false AND "id" IN (${sql.list(events.length, 1)})`, params: events.map((e) => Number(e.id)) };
+    const pending = new Set(still.map((r) => Number(r.id)));
+    const integrationIds = [...new Set([...recipients.values()].flat().map((r) => r.integrationId))];
+    const { rows: present } = integrationIds.length === 0
+      ? { rows: [] }
+      : yield { sql: `SELECT "id" FROM "Integration" WHERE "id" IN (${sql.list(integrationIds.length, 1)})`, params: integrationIds };
+    const exists = new Set(present.map((r) => String(r.id)));
 
-    // Settings are read once per project per batch: a change applies from the next batch.
-    const recipients = new Map<string, Recipient[]>();
     const skipped = new Map<string, number>();
     const messages: NewMessage[] = [];
     const taken: number[] = [];
     for (const event of events) {
+      if (!pending.has(Number(event.id))) continue;
       if (taken.length > 0 && messages.length >= MESSAGES_PER_BATCH) break;
       taken.push(Number(event.id));
-      let forProject = recipients.get(event.projectId);
-      if (!forProject) recipients.set(event.projectId, (forProject = await recipientsFor(tx, event.projectId)));
       const activity = { kind: event.kind, labels: JSON.parse(event.labels) as string[] };
       const createdAt = sql.ts(event.createdAt instanceof Date ? event.createdAt : new Date(event.createdAt));
-      for (const r of forProject) {
+      for (const r of recipients.get(event.projectId) ?? []) {
+        if (!exists.has(r.integrationId)) continue;
         // A suspended integration queues nothing: the skip is counted and shown on
         // its page; every message carries the item's whole thread state, so the
         // first event after resuming brings the thread up to date without a flood.
@@ -74,25 +87,28 @@ export async function fanOutBatch(db: Database, kind: DatabaseKind, sql: OutboxS
         else if (wants(r, activity)) messages.push({ eventId: Number(event.id), integrationId: r.integrationId, threadKey: event.threadKey, createdAt, head: false });
       }
     }
+    if (taken.length === 0) return 0;
 
-    for (const [id, count] of skipped) await tx.integration.update({ where: { id }, data: { skippedWhileSuspended: { increment: count } } });
-    await markHeads(tx, sql, messages);
-    await insert(tx, kind, sql, messages);
-    await tx.$executeRawUnsafe(`UPDATE "OutboxEvent" SET "fannedOut" = true WHERE "id" IN (${sql.list(taken.length, 1)})`, ...taken);
+    for (const [id, count] of skipped) {
+      yield { sql: `UPDATE "Integration" SET "skippedWhileSuspended" = "skippedWhileSuspended" + ${sql.list(1, 1)} WHERE "id" = ${sql.list(1, 2)}`, params: [count, id] };
+    }
+    yield* markHeads(sql, messages);
+    yield* insert(hot.kind, sql, messages);
+    yield { sql: `UPDATE "OutboxEvent" SET "fannedOut" = true WHERE "id" IN (${sql.list(taken.length, 1)})`, params: taken };
     return taken.length;
-  }, { timeout: 30_000 });
+  });
 }
 
 // A message is its thread's head when nothing of the thread is undelivered:
 // the thread's last row (one index seek each) is absent or sent.
-async function markHeads(tx: Tx, sql: OutboxSql, messages: NewMessage[]): Promise<void> {
+function* markHeads(sql: OutboxSql, messages: NewMessage[]): SqlWork<void> {
   const key = (integrationId: string, threadKey: string) => `${integrationId}\u0000${threadKey}`;
   const pairs = [...new Map(messages.map((m) => [key(m.integrationId, m.threadKey), m])).values()];
   const busy = new Set<string>();
   for (let i = 0; i < pairs.length; i += ROWS_PER_INSERT) {
     const chunk = pairs.slice(i, i + ROWS_PER_INSERT);
-    const last = await tx.$queryRawUnsafe<{ integrationId: string; threadKey: string; status: string }[]>(sql.lastRows(chunk.length), ...chunk.flatMap((m) => [m.integrationId, m.threadKey]));
-    for (const row of last) if (row.status !== "sent") busy.add(key(row.integrationId, row.threadKey));
+    const { rows: last } = yield { sql: sql.lastRows(chunk.length), params: chunk.flatMap((m) => [m.integrationId, m.threadKey]) };
+    for (const row of last) if (row.status !== "sent") busy.add(key(String(row.integrationId), String(row.threadKey)));
   }
   for (const m of messages) {
     const k = key(m.integrationId, m.threadKey);
@@ -103,7 +119,7 @@ async function markHeads(tx: Tx, sql: OutboxSql, messages: NewMessage[]): Promis
   }
 }
 
-async function insert(tx: Tx, kind: DatabaseKind, sql: OutboxSql, messages: NewMessage[]): Promise<void> {
+function* insert(kind: DatabaseKind, sql: OutboxSql, messages: NewMessage[]): SqlWork<void> {
   const now = sql.ts(new Date());
   const cast = kind === "postgresql" ? "::timestamp" : "";
   for (let i = 0; i < messages.length; i += ROWS_PER_INSERT) {
@@ -118,10 +134,9 @@ async function insert(tx: Tx, kind: DatabaseKind, sql: OutboxSql, messages: NewM
       const dueRef = m.head ? (kind === "postgresql" ? `$1${cast}` : (params.push(now), "?")) : "NULL";
       return `(${ph(n - 4)}, ${ph(n - 3)}, ${ph(n - 2)}, ${ph(n - 1)}, ${ph(n)}${cast}, ${nowRef}, ${dueRef})`;
     });
-    const sqlParams = kind === "postgresql" ? params : params.slice(1);
-    await tx.$executeRawUnsafe(
-      `INSERT INTO "OutboxMessage" ("eventId", "integrationId", "threadKey", "uuid", "createdAt", "availableAt", "dueAt") VALUES ${values.join(", ")}`,
-      ...sqlParams,
-    );
+    yield {
+      sql: `INSERT INTO "OutboxMessage" ("eventId", "integrationId", "threadKey", "uuid", "createdAt", "availableAt", "dueAt") VALUES ${values.join(", ")}`,
+      params: kind === "postgresql" ? params : params.slice(1),
+    };
   }
 }

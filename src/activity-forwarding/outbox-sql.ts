@@ -26,7 +26,9 @@ export interface OutboxSql {
    * `limit` due heads to `owner`; the rows of the statement at `rows` are the
    * claimed messages with their event's payload and integration's status.
    */
-  claim(owner: string, leaseUntil: string, now: string, limit: number): { statements: Statement[]; rows: number };
+  claim(owner: string, leaseUntil: string, now: string, limit: number): Statement;
+  /** leaseUntil, ids…, owner → leases still ours on pending heads extended. */
+  renew(count: number): string;
   /** now, ids… → rows marked sent (only those still leased by us; owner is the last parameter). */
   acknowledge(count: number): string;
   /** Gives each thread whose head was just sent its next row as the new head. */
@@ -64,9 +66,8 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
   return {
     ts: (d) => (pg ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00")),
     list,
-    claim: (owner, leaseUntil, now, limit) => (pg
-      ? { statements: [{ sql: CLAIM_POSTGRES, params: [owner, leaseUntil, now, limit] }], rows: 0 }
-      : { statements: [{ sql: CLAIM_SQLITE, params: [owner, leaseUntil, now, limit] }], rows: 0 }),
+    claim: (owner, leaseUntil, now, limit) => ({ sql: pg ? CLAIM_POSTGRES : CLAIM_SQLITE, params: [owner, leaseUntil, now, limit] }),
+    renew: (count) => `UPDATE "OutboxMessage" SET "dueAt" = ${p(1)}${stamp} WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending' AND "dueAt" IS NOT NULL`,
     acknowledge: (count) => `UPDATE "OutboxMessage" SET "status" = 'sent', "sentAt" = ${p(1)}${stamp}, "dueAt" = NULL, "leaseOwner" = NULL, "lastError" = NULL
       WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending'`,
     // The next row of the thread is the first one after the sent row in the

@@ -4,7 +4,8 @@
 // lets its lease run out. Only a thread's head (its oldest undelivered row) can
 // be claimed, so a thread's messages go out strictly in order, whatever the
 // number of workers; how claims stay flat is in outbox-sql.ts.
-import type { Database, Tx } from "../db/prisma-client.ts";
+import { directSql, type Database, type Tx } from "../db/prisma-client.ts";
+import type { SqlResult } from "../db/direct-sql.ts";
 import type { DatabaseKind } from "../db/database-url.ts";
 import type { OutgoingMessage } from "../flowdock-client/flowdock-types.ts";
 import type { Activity, ActivityRecorder } from "./activity.ts";
@@ -65,22 +66,19 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
    * in the same trip that acknowledged the one before).
    */
   async function cycle(owner: string, sent: number[], limit: number, leaseMs: number, now = new Date()): Promise<ClaimedMessage[]> {
+    if (sent.length === 0 && limit <= 0) return [];
     const at = sql.ts(now);
-    const statements: { sql: string; params: unknown[] }[] = [];
-    if (sent.length > 0) {
-      statements.push({ sql: sql.acknowledge(sent.length), params: [at, ...sent, owner] });
-      statements.push({ sql: sql.promote(sent.length), params: [...(kind === "postgresql" ? [at] : [at, at]), ...sent] });
-    }
-    let rowsAt = -1;
-    if (limit > 0) {
-      const claim = sql.claim(owner, sql.ts(new Date(now.getTime() + leaseMs)), at, limit);
-      rowsAt = statements.length + claim.rows;
-      statements.push(...claim.statements);
-    }
-    if (statements.length === 0) return [];
-    const results = await db.$transaction(statements.map((st, i) => (i === rowsAt ? db.$queryRawUnsafe(st.sql, ...st.params) : db.$executeRawUnsafe(st.sql, ...st.params))));
-    if (rowsAt < 0) return [];
-    return (results[rowsAt] as ClaimedRow[])
+    const hot = await directSql(db);
+    const rows = await hot.transaction(function* () {
+      if (sent.length > 0) {
+        yield { sql: sql.acknowledge(sent.length), params: [at, ...sent, owner] };
+        yield { sql: sql.promote(sent.length), params: [...(kind === "postgresql" ? [at] : [at, at]), ...sent] };
+      }
+      if (limit <= 0) return [];
+      const claimed: SqlResult = yield sql.claim(owner, sql.ts(new Date(now.getTime() + leaseMs)), at, limit);
+      return claimed.rows as ClaimedRow[];
+    });
+    return rows
       .map((r) => ({
         id: Number(r.id), integrationId: r.integrationId, threadKey: r.threadKey, uuid: r.uuid, attempts: Number(r.attempts),
         payload: r.payload ?? "{}", queuedAt: r.createdAt instanceof Date ? r.createdAt : new Date(r.createdAt), active: r.integrationStatus === "active",
@@ -92,7 +90,7 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
     recorder,
 
     /** Fans out the oldest batch of recorded events; returns how many it took. */
-    fanOut: () => fanOutBatch(db, kind, sql),
+    fanOut: async () => fanOutBatch(db, await directSql(db), sql),
 
     cycle,
 
@@ -109,10 +107,7 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
     /** Keeps our leases on rows whose posts are still in flight. */
     async renew(ids: number[], owner: string, leaseMs: number): Promise<void> {
       if (ids.length === 0) return;
-      await db.$executeRawUnsafe(
-        `UPDATE "OutboxMessage" SET "dueAt" = ${kind === "postgresql" ? "$1::timestamp" : "?"} WHERE "id" IN (${sql.list(ids.length, 2)}) AND "leaseOwner" = ${kind === "postgresql" ? `$${ids.length + 2}` : "?"} AND "status" = 'pending' AND "dueAt" IS NOT NULL`,
-        sql.ts(new Date(Date.now() + leaseMs)), ...ids, owner,
-      );
+      await (await directSql(db)).run({ sql: sql.renew(ids.length), params: [sql.ts(new Date(Date.now() + leaseMs)), ...ids, owner] });
     },
 
     async retryLater(id: number, owner: string, update: { availableAt: Date; attempts: number; error: string }): Promise<void> {

@@ -5,23 +5,52 @@ import fs from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
+import type { SqlDriverAdapter, SqlDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaClient as SqliteClient, type Prisma } from "./generated/sqlite/client.ts";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client.ts";
 import { databaseKind, sqliteFilePath } from "./database-url.ts";
 import { withSafeTransactions } from "./transaction-safety.ts";
+import { directSqlFor, type DirectSql } from "./direct-sql.ts";
 
 // A pool that can't reach its server gives up instead of queueing requests forever.
 const CONNECT_TIMEOUT_MS = 5_000;
 
 export type Database = SqliteClient;
 
+// The adapter each client connected with, for directSql().
+const adapters = new WeakMap<object, { current?: SqlDriverAdapter }>();
+
+function remembered(db: object, factory: SqlDriverAdapterFactory): SqlDriverAdapterFactory {
+  const slot: { current?: SqlDriverAdapter } = {};
+  adapters.set(db, slot);
+  return { ...factory, provider: factory.provider, adapterName: factory.adapterName, connect: async () => (slot.current = await factory.connect()) };
+}
+
 export function createDatabase(url: string): Database {
+  const holder = {};
+  let db: Database;
   if (databaseKind(url) === "postgresql") {
-    return new PostgresClient({ adapter: withSafeTransactions(new PrismaPg({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS })) }) as unknown as Database;
+    db = new PostgresClient({ adapter: remembered(holder, withSafeTransactions(new PrismaPg({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }))) }) as unknown as Database;
+  } else {
+    const file = sqliteFilePath(url);
+    if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
+    db = new SqliteClient({ adapter: remembered(holder, withSafeTransactions(new PrismaBetterSQLite3({ url: file }))) });
   }
-  const file = sqliteFilePath(url);
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-  return new SqliteClient({ adapter: withSafeTransactions(new PrismaBetterSQLite3({ url: file })) });
+  adapters.set(db, adapters.get(holder)!);
+  return db;
+}
+
+const direct = new WeakMap<SqlDriverAdapter, Promise<DirectSql>>();
+
+/** The driver under `db`'s connection, for the delivery hot path (see direct-sql.ts). */
+export async function directSql(db: Database): Promise<DirectSql> {
+  const slot = adapters.get(db);
+  if (!slot) throw new Error("directSql needs a client made by createDatabase");
+  if (!slot.current) await db.$connect();
+  const adapter = slot.current!;
+  let found = direct.get(adapter);
+  if (!found) direct.set(adapter, (found = directSqlFor(adapter)));
+  return found;
 }
 
 /** The client inside `db.$transaction(async (tx) => …)`: writes that commit together. */

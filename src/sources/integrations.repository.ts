@@ -107,8 +107,10 @@ export function integrationsRepository(db: Database, cipher: TokenCipher) {
     async disconnect(id: string, by: Actor, detail: string): Promise<void> {
       await db.$transaction(async (tx) => {
         const row = await tx.integration.findUnique({ where: { id }, select: { projectId: true } });
-        if (!row) return;
-        await tx.integration.delete({ where: { id } });
+        // deleteMany, not delete: the worker may have removed it meanwhile (its
+        // source is gone from Flowdock now, so a post or PUT can get 410), and
+        // then there is nothing left to do, not an error to show.
+        if (!row || (await tx.integration.deleteMany({ where: { id } })).count === 0) return;
         await recordAudit(tx, { projectId: row.projectId, integrationId: id, actor: by, action: "integration.disconnected", detail });
       });
     },
@@ -123,8 +125,8 @@ export function integrationsRepository(db: Database, cipher: TokenCipher) {
     async removeBecauseSourceIsGone(id: string): Promise<Integration | null> {
       return db.$transaction(async (tx) => {
         const row = await tx.integration.findUnique({ where: { id }, select: { ...PUBLIC, project: { select: { name: true } } } });
-        if (!row) return null;
-        await tx.integration.delete({ where: { id } });
+        // A person may have disconnected it meanwhile (see disconnect above).
+        if (!row || (await tx.integration.deleteMany({ where: { id } })).count === 0) return null;
         await tx.projectNotice.create({
           data: {
             projectId: row.projectId,

@@ -86,7 +86,8 @@ describe("the claim's query plan on SQLite", () => {
     const plan = () => {
       const file = new Sqlite(app!.dbFile!, { readonly: true });
       try {
-        return sql.claim("w", now, now, 100).statements.flatMap((st) => (file.prepare(`EXPLAIN QUERY PLAN ${st.sql}`).all(...st.params) as { detail: string }[]).map((r) => r.detail));
+        const st = sql.claim("w", now, now, 100);
+        return (file.prepare(`EXPLAIN QUERY PLAN ${st.sql}`).all(...st.params) as { detail: string }[]).map((r) => r.detail);
       } finally {
         file.close();
       }
@@ -152,7 +153,7 @@ describe.skipIf(!pgUp)("the claim's query plan on PostgreSQL", () => {
       const plan = async () => {
         await client.query("BEGIN");
         try {
-          const [claim] = sql.claim("w", now, now, 100).statements;
+          const claim = sql.claim("w", now, now, 100);
           const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${claim!.sql}`, claim!.params);
           return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
         } finally {

@@ -43,6 +43,15 @@ describe.skipIf(!hasChromium)("the integration's life after setup, in a browser"
     await page.getByRole("button", { name: "Sign in" }).click();
   }
 
+  /** Waits for the words; if they never come, the failure says which page was shown instead. */
+  async function showingOrSay(page: Page, words: string) {
+    try {
+      await page.getByText(words).waitFor();
+    } catch (err) {
+      throw new Error(`"${words}" never appeared; ${page.url()} showed:\n${await page.locator("body").innerText().catch(() => "(nothing)")}`, { cause: err });
+    }
+  }
+
   /** The error Inbox Settings shows for the source, or null; read the way a flow member would. */
   async function inboxSettingsError(page: Page): Promise<string | null> {
     await page.goto(`${fd.url}/app/acme/main/settings`);
@@ -116,7 +125,7 @@ describe.skipIf(!hasChromium)("the integration's life after setup, in a browser"
     await sam.getByRole("link", { name: "Configure" }).click();
     await sam.getByRole("button", { name: "Disconnect from Flowdock" }).click();
     await sam.getByRole("button", { name: "Authorize" }).click();
-    await sam.getByText("Disconnected “Website”").waitFor();
+    await showingOrSay(sam, "Disconnected “Website”");
     await sam.screenshot({ path: path.join(os.tmpdir(), "tracker-disconnected.png"), fullPage: true });
     await sam.goto(`${fd.url}/app/acme/main/settings`);
     expect(await sam.getByText("Tracker · Website").count()).toBe(0);

@@ -191,7 +191,7 @@ describe("error_message on the source", () => {
     await api(fd.url, "/_simulator/faults/api", { method: "PUT", body: { latencyMs: 150 } });
     for (const archivedAt of [new Date(), null, new Date(), null, new Date(), null, new Date()]) {
       await app.db.project.update({ where: { id: c.integration.projectId }, data: { archivedAt } });
-      worker!.nudge();
+      worker!.nudgeSources();
       await new Promise((r) => setTimeout(r, 60));
     }
     await c.errorIs((m) => m?.includes("was archived") ?? false, "the final error");

@@ -103,15 +103,13 @@ function postgresDirect(adapter: SqlDriverAdapter, pgModule: typeof pg): DirectS
   const pool = (adapter as unknown as { underlyingDriver(): pg.Pool }).underlyingDriver();
   const types = pgTypes(pgModule.types);
   const names = new Map<string, string>();
-  // A named statement is prepared once per connection and reused after.
+  // A named statement is prepared once per connection and reused after. The
+  // server keeps each for the connection's life, so once the cache is full,
+  // further texts (rare shapes of a fan-out) run unnamed rather than pile up.
   const config = ({ sql, params }: SqlStep): pg.QueryConfig => {
     let name = names.get(sql);
-    if (!name) {
-      if (names.size >= MAX_PREPARED) names.clear();
-      name = `direct_${names.size}_${Math.random().toString(36).slice(2, 8)}`;
-      names.set(sql, name);
-    }
-    return { name, text: sql, values: params, types };
+    if (!name && names.size < MAX_PREPARED) names.set(sql, (name = `direct_${names.size}`));
+    return { ...(name ? { name } : {}), text: sql, values: params, types };
   };
   const execute = async (client: pg.PoolClient | pg.Pool, step: SqlStep): Promise<SqlResult> => {
     const result = await client.query(config(step));

@@ -11,6 +11,7 @@ import { PrismaClient as PostgresClient } from "./generated/postgresql/client.ts
 import { databaseKind, sqliteFilePath } from "./database-url.ts";
 import { withSafeTransactions } from "./transaction-safety.ts";
 import { directSqlFor, type DirectSql } from "./direct-sql.ts";
+import { startCheckpointer } from "./sqlite-checkpointer.ts";
 
 // A pool that can't reach its server gives up instead of queueing requests forever.
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -20,10 +21,34 @@ export type Database = SqliteClient;
 // The adapter each client connected with, for directSql().
 const adapters = new WeakMap<object, { current?: SqlDriverAdapter }>();
 
-function remembered(db: object, factory: SqlDriverAdapterFactory): SqlDriverAdapterFactory {
+function remembered(db: object, factory: SqlDriverAdapterFactory, onConnect?: (adapter: SqlDriverAdapter) => void): SqlDriverAdapterFactory {
   const slot: { current?: SqlDriverAdapter } = {};
   adapters.set(db, slot);
-  return { ...factory, provider: factory.provider, adapterName: factory.adapterName, connect: async () => (slot.current = await factory.connect()) };
+  return {
+    ...factory, provider: factory.provider, adapterName: factory.adapterName,
+    connect: async () => {
+      slot.current = await factory.connect();
+      onConnect?.(slot.current);
+      return slot.current;
+    },
+  };
+}
+
+// A file database checkpoints its WAL from a thread of its own (sqlite-checkpointer.ts).
+function checkpointElsewhere(file: string) {
+  return (adapter: SqlDriverAdapter) => {
+    if (file === ":memory:") return;
+    const client = (adapter as unknown as { client: { pragma(sql: string): unknown; open: boolean } }).client;
+    client.pragma("wal_autocheckpoint = 0");
+    const checkpointer = startCheckpointer(file, () => {
+      if (client.open) client.pragma("wal_autocheckpoint = 1000"); // SQLite's default
+    });
+    const dispose = adapter.dispose.bind(adapter);
+    adapter.dispose = async () => {
+      await checkpointer.stop();
+      await dispose();
+    };
+  };
 }
 
 export function createDatabase(url: string): Database {
@@ -34,7 +59,7 @@ export function createDatabase(url: string): Database {
   } else {
     const file = sqliteFilePath(url);
     if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-    db = new SqliteClient({ adapter: remembered(holder, withSafeTransactions(new PrismaBetterSQLite3({ url: file }))) });
+    db = new SqliteClient({ adapter: remembered(holder, withSafeTransactions(new PrismaBetterSQLite3({ url: file })), checkpointElsewhere(file)) });
   }
   adapters.set(db, adapters.get(holder)!);
   return db;

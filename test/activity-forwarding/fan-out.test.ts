@@ -99,6 +99,42 @@ describe("fanning events out to a project's integrations", () => {
     }
   });
 
+  it("when a project posts to more flows than one batch holds, each event reaches every flow once, over several batches, and a later event waits until the one before has reached them all", async () => {
+    const { all, left } = await threeFlows();
+    const template = await app.db.integration.findUniqueOrThrow({ where: { id: all } });
+    // 249 more flows, as the worker sees them (no need for 249 sources: nothing is posted here).
+    await app.db.integration.createMany({
+      data: Array.from({ length: 249 }, (_, i) => ({
+        projectId: template.projectId, sourceId: 10_000 + i, sourceName: `Flow ${i}`, sourceUrl: `${template.sourceUrl}-${i}`, flowId: `many-${i}`,
+        flowUrl: template.flowUrl, flowWebUrl: template.flowWebUrl, organizationName: "Acme Inc", flowName: `Flow ${i}`,
+        createdByUserId: template.createdByUserId, encryptedFlowToken: template.encryptedFlowToken,
+      })),
+    });
+    const demo = await signedIn(app);
+    const issue = await demo.open({ title: "Seen everywhere" });
+    await demo.comment(issue, "and commented");
+    const [opened, commented] = (await app.db.outboxEvent.findMany({ orderBy: { id: "asc" } })).map((e) => e.id);
+
+    const outbox = outboxRepository(app.db, TEST_DATABASE);
+    // 251 flows take each event (the muted one takes only the opening): three batches for the first.
+    expect(await outbox.fanOut()).toBe(1);
+    expect(await app.db.outboxMessage.count({ where: { eventId: opened } })).toBe(100);
+    expect(await app.db.outboxMessage.count({ where: { eventId: commented } })).toBe(0);
+    expect((await app.db.outboxEvent.findUniqueOrThrow({ where: { id: opened! } })).fannedOut).toBe(false);
+    while ((await outbox.fanOut()) > 0);
+
+    const rows = await app.db.outboxMessage.findMany({ orderBy: { id: "asc" } });
+    const flows = await app.db.integration.count();
+    expect(rows.filter((r) => r.eventId === opened)).toHaveLength(flows - 1); // all but the suspended one
+    expect(rows.filter((r) => r.eventId === commented)).toHaveLength(flows - 2); // and not the muted one
+    expect(new Set(rows.map((r) => `${r.eventId}/${r.integrationId}`)).size).toBe(rows.length);
+    // Every opening was written before any comment, so each flow's thread keeps its order,
+    // and only the opening is its thread's head.
+    expect(Math.max(...rows.filter((r) => r.eventId === opened).map((r) => r.id))).toBeLessThan(Math.min(...rows.filter((r) => r.eventId === commented).map((r) => r.id)));
+    expect(rows.filter((r) => r.dueAt !== null).map((r) => r.eventId)).toEqual(Array(flows - 1).fill(opened));
+    expect((await app.db.integration.findUniqueOrThrow({ where: { id: left } })).skippedWhileSuspended).toBe(2);
+  });
+
   it("when a fan-out fails half-way, none of it is kept, and the next one gives each integration each event exactly once", async () => {
     const ids = await threeFlows();
     const demo = await signedIn(app);

@@ -20,6 +20,8 @@ import { DatabaseHealth } from "./database-health.ts";
 import type { SourceStateReconciler } from "../sources/source-state-reconciler.ts";
 import type { PagesFirst } from "./pages-first.ts";
 
+// How often the worker looks whether the outbox needs vacuuming (PostgreSQL).
+const VACUUM_CHECK_MS = 10_000;
 // Longest a step of the worker waits for the pages of its process (pages-first.ts).
 const MAX_WAIT_FOR_PAGES_MS = 100;
 
@@ -67,6 +69,7 @@ export class DeliveryWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private renewal: NodeJS.Timeout | undefined;
+  private vacuuming: NodeJS.Timeout | undefined;
   // Fan-out runs when told there is something new, on each poll, and again at once while batches come back full.
   private fanOutWanted = true;
   private lastFanOut = 0;
@@ -90,6 +93,8 @@ export class DeliveryWorker {
     this.deps.sourceState?.start();
     this.renewal = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.o.leaseMs / 3)));
     this.renewal.unref();
+    this.vacuuming = setInterval(() => void this.vacuum(), VACUUM_CHECK_MS);
+    this.vacuuming.unref();
     this.loop = this.run().catch((err: unknown) => {
       this.deps.logger.fatal({ err }, "delivery worker stopped unexpectedly");
       this.running = false;
@@ -104,6 +109,7 @@ export class DeliveryWorker {
     await Promise.allSettled([...this.inFlight]);
     if (this.posted.length > 0) await this.trip(0);
     clearInterval(this.renewal);
+    clearInterval(this.vacuuming);
     await this.deps.sourceState?.stop();
   }
 
@@ -172,6 +178,21 @@ export class DeliveryWorker {
     const taken = await this.health.watch(() => this.deps.outbox.fanOut());
     // A full batch likely left more behind: go on at once.
     if (taken !== undefined && taken > 0) this.fanOutWanted = true;
+  }
+
+  // Housekeeping, apart from the database's health: a failed VACUUM (e.g. a
+  // user that may not run it) must not pause deliveries; it is said once.
+  private vacuumFailed = false;
+  private async vacuum(): Promise<void> {
+    if (!this.health.reachable) return;
+    try {
+      const tables = await this.deps.outbox.vacuumIfNeeded();
+      if (tables.length) this.deps.logger.debug({ tables }, "vacuumed the outbox");
+      this.vacuumFailed = false;
+    } catch (err) {
+      if (!this.vacuumFailed) this.deps.logger.warn({ err }, "vacuuming the outbox failed; deliveries go on, and it is tried again every few seconds");
+      this.vacuumFailed = true;
+    }
   }
 
   private async renewLeases(): Promise<void> {

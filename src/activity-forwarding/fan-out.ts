@@ -152,9 +152,8 @@ function* insert(kind: DatabaseKind, sql: OutboxSql, messages: NewMessage[]): Sq
     const chunk = messages.slice(i, i + ROWS_PER_INSERT);
     const params: unknown[] = [now];
     const values = chunk.map((m) => {
-      // Time-ordered (UUIDv7), so the uuid index grows at its end: random ones put
-      // each new row on another page of it, and a fan-out to 500 flows wrote
-      // 500 of its pages per batch (measured with `npm run bench`, fan-out).
+      // Time-ordered (UUIDv7), so the uuid index grows at its end: a random one
+      // puts each new row on another page of it, one more page to write per row.
       params.push(m.eventId, m.integrationId, m.threadKey, timeOrderedUuid(), m.createdAt);
       const n = params.length;
       const ph = (k: number) => (kind === "postgresql" ? `$${k}` : "?");

@@ -13,7 +13,7 @@
 // requests wait for it); on PostgreSQL each statement is an awaited round trip.
 // One body thus serves both databases.
 import type BetterSqlite3 from "better-sqlite3";
-import type pg from "pg";
+import pg from "pg";
 import type { SqlDriverAdapter, Transaction } from "@prisma/driver-adapter-utils";
 import type { DatabaseKind } from "./database-url.ts";
 
@@ -94,14 +94,13 @@ function sqliteDirect(adapter: SqlDriverAdapter): DirectSql {
 // PostgreSQL's `timestamp` (no time zone) holds UTC here, as Prisma writes it;
 // pg would read it as local time.
 const TIMESTAMP = 1114;
-const pgTypes = (types: typeof pg.types) => ({
+const PG_TYPES = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === TIMESTAMP ? (v: string) => new Date(`${v.replace(" ", "T")}Z`) : types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
-});
+    oid === TIMESTAMP ? (v: string) => new Date(`${v.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
 
-function postgresDirect(adapter: SqlDriverAdapter, pgModule: typeof pg): DirectSql {
+function postgresDirect(adapter: SqlDriverAdapter): DirectSql {
   const pool = (adapter as unknown as { underlyingDriver(): pg.Pool }).underlyingDriver();
-  const types = pgTypes(pgModule.types);
   const names = new Map<string, string>();
   // A named statement is prepared once per connection and reused after. The
   // server keeps each for the connection's life, so once the cache is full,
@@ -109,7 +108,7 @@ function postgresDirect(adapter: SqlDriverAdapter, pgModule: typeof pg): DirectS
   const config = ({ sql, params }: SqlStep): pg.QueryConfig => {
     let name = names.get(sql);
     if (!name && names.size < MAX_PREPARED) names.set(sql, (name = `direct_${names.size}`));
-    return { ...(name ? { name } : {}), text: sql, values: params, types };
+    return { ...(name ? { name } : {}), text: sql, values: params, types: PG_TYPES };
   };
   const execute = async (client: pg.PoolClient | pg.Pool, step: SqlStep): Promise<SqlResult> => {
     const result = await client.query(config(step));
@@ -146,7 +145,6 @@ function postgresDirect(adapter: SqlDriverAdapter, pgModule: typeof pg): DirectS
 }
 
 /** Direct access over the adapter Prisma connected with. */
-export async function directSqlFor(adapter: SqlDriverAdapter): Promise<DirectSql> {
-  if (adapter.provider === "postgres") return postgresDirect(adapter, (await import("pg")).default);
-  return sqliteDirect(adapter);
+export function directSqlFor(adapter: SqlDriverAdapter): DirectSql {
+  return adapter.provider === "postgres" ? postgresDirect(adapter) : sqliteDirect(adapter);
 }

@@ -18,18 +18,22 @@ const CONNECT_TIMEOUT_MS = 5_000;
 
 export type Database = SqliteClient;
 
-// The adapter each client connected with, for directSql().
-const adapters = new WeakMap<object, { current?: SqlDriverAdapter }>();
+// What each client connected with: its adapter, and the direct access over it
+// (made on first use, again after a reconnect).
+interface Connection {
+  adapter?: SqlDriverAdapter;
+  direct?: DirectSql;
+}
+const connections = new WeakMap<object, Connection>();
 
-function remembered(db: object, factory: SqlDriverAdapterFactory, onConnect?: (adapter: SqlDriverAdapter) => void): SqlDriverAdapterFactory {
-  const slot: { current?: SqlDriverAdapter } = {};
-  adapters.set(db, slot);
+function remembered(connection: Connection, factory: SqlDriverAdapterFactory, onConnect?: (adapter: SqlDriverAdapter) => void): SqlDriverAdapterFactory {
   return {
     ...factory, provider: factory.provider, adapterName: factory.adapterName,
     connect: async () => {
-      slot.current = await factory.connect();
-      onConnect?.(slot.current);
-      return slot.current;
+      const adapter = await factory.connect();
+      onConnect?.(adapter);
+      Object.assign(connection, { adapter, direct: undefined });
+      return adapter;
     },
   };
 }
@@ -52,30 +56,25 @@ function checkpointElsewhere(file: string) {
 }
 
 export function createDatabase(url: string): Database {
-  const holder = {};
+  const connection: Connection = {};
   let db: Database;
   if (databaseKind(url) === "postgresql") {
-    db = new PostgresClient({ adapter: remembered(holder, withSafeTransactions(new PrismaPg({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }))) }) as unknown as Database;
+    db = new PostgresClient({ adapter: remembered(connection, withSafeTransactions(new PrismaPg({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS }))) }) as unknown as Database;
   } else {
     const file = sqliteFilePath(url);
     if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true });
-    db = new SqliteClient({ adapter: remembered(holder, withSafeTransactions(new PrismaBetterSQLite3({ url: file })), checkpointElsewhere(file)) });
+    db = new SqliteClient({ adapter: remembered(connection, withSafeTransactions(new PrismaBetterSQLite3({ url: file })), checkpointElsewhere(file)) });
   }
-  adapters.set(db, adapters.get(holder)!);
+  connections.set(db, connection);
   return db;
 }
 
-const direct = new WeakMap<SqlDriverAdapter, Promise<DirectSql>>();
-
 /** The driver under `db`'s connection, for the delivery hot path (see direct-sql.ts). */
 export async function directSql(db: Database): Promise<DirectSql> {
-  const slot = adapters.get(db);
-  if (!slot) throw new Error("directSql needs a client made by createDatabase");
-  if (!slot.current) await db.$connect();
-  const adapter = slot.current!;
-  let found = direct.get(adapter);
-  if (!found) direct.set(adapter, (found = directSqlFor(adapter)));
-  return found;
+  const connection = connections.get(db);
+  if (!connection) throw new Error("directSql needs a client made by createDatabase");
+  if (!connection.adapter) await db.$connect();
+  return (connection.direct ??= directSqlFor(connection.adapter!));
 }
 
 /** The client inside `db.$transaction(async (tx) => …)`: writes that commit together. */

@@ -2,12 +2,11 @@
 // page, nothing half-written, /readyz says why while it lasts, and the app
 // recovers by itself (new connections) once the server is back.
 import request from "supertest";
-import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startTestFlowdock } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { connectDemoProject, signedIn } from "../support/tracker.ts";
-import { createScratchDatabase, postgresAvailable, POSTGRES_ADMIN_URL } from "../support/postgres.ts";
+import { admin, createScratchDatabase, postgresAvailable, POSTGRES_ADMIN_URL } from "../support/postgres.ts";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
 
@@ -19,15 +18,7 @@ let app: TestApp;
 let proxy: TcpProxy;
 let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 
-async function asAdmin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const asAdmin = (sql: string) => admin((c) => c.query(sql));
 
 async function counts() {
   return { issues: await app.db.issue.count(), outbox: await app.db.outboxEvent.count() };

@@ -128,6 +128,9 @@ export function createApp({ config, db, logger, recorder, onActivityRecorded, on
   }));
   app.use(securityHeaders({ formTargets: [new URL(config.flowdock.oauthUrl).origin] }));
   app.use("/assets", express.static(path.join(ROOT, "public"), { maxAge: "1h" }));
+  // Browsers that ignore the pages' icon link ask for this; answered before the
+  // session is loaded, as the other assets are.
+  app.get("/favicon.ico", (_req, res) => res.redirect(301, "/assets/icon.svg"));
   app.use(healthRoutes(databaseReadiness(db, config.databaseUrl), logger));
   app.get("/metrics", metricsHandler(metrics.registry, config.metricsToken));
   // Before the body parsers and sessions: it needs the raw body and is authenticated by its token.

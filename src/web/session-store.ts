@@ -2,12 +2,13 @@
 // rather than taken from @quixo3/prisma-session-store, which reconnects and
 // reads before every write and quietly disables itself after one failed
 // connection (signing everybody out); this one lets errors reach express-session
-// and writes the expiry back at most once a minute per session.
+// and moves a session's expiry at most once a minute.
 import session from "express-session";
 import type { Database } from "../db/prisma-client.ts";
 
 const TOUCH_EVERY_MS = 60_000;
 const DEFAULT_TTL_MS = 86_400_000;
+const REMEMBERED_TOUCHES = 10_000;
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
@@ -34,14 +35,21 @@ export class DatabaseSessionStore extends session.Store {
     this.db.session.deleteMany({ where: { sid } }).then(() => cb?.(), (err: unknown) => cb?.(err));
   }
 
-  // Called on every request that didn't change the session: only the expiry
-  // moves, so it is written back only when it has moved far enough to matter.
+  // When this process last moved each session's expiry: a bounded map, oldest
+  // first, so a busy instance remembers its recent visitors and no more.
+  private readonly touched = new Map<string, number>();
+
+  // Called on every request that didn't change the session. Only the expiry is
+  // written, never the data: this request's copy may be older than what a
+  // request running beside it has just saved. At most once a minute per
+  // session and process, so most requests write nothing.
   override touch(sid: string, data: session.SessionData, cb?: () => void): void {
-    const expiresAt = expiryOf(data);
-    const lastWritten = (data as { lastTouched?: number }).lastTouched ?? 0;
-    if (Date.now() - lastWritten < TOUCH_EVERY_MS) return cb?.();
-    const json = JSON.stringify({ ...data, lastTouched: Date.now() });
-    this.db.session.updateMany({ where: { sid }, data: { expiresAt, data: json } }).then(() => cb?.(), () => cb?.());
+    const now = Date.now();
+    if (now - (this.touched.get(sid) ?? 0) < TOUCH_EVERY_MS) return cb?.();
+    this.touched.delete(sid);
+    this.touched.set(sid, now);
+    if (this.touched.size > REMEMBERED_TOUCHES) this.touched.delete(this.touched.keys().next().value!);
+    this.db.session.updateMany({ where: { sid }, data: { expiresAt: expiryOf(data) } }).then(() => cb?.(), () => cb?.());
   }
 }
 

@@ -39,8 +39,36 @@ export function createSessionMiddleware(db: Database, options: SessionSettings):
     saveUninitialized: false,
     rolling: true,
     cookie: { httpOnly: true, sameSite: "lax", secure: options.secure, maxAge: options.idleMs },
-  }), absoluteLifetime(options.absoluteMs)];
+  }), saveBeforeRedirect, absoluteLifetime(options.absoluteMs)];
 }
+
+// express-session saves a changed session at the end of the response, but it
+// sends the headers first and holds back only the body's last byte until the
+// save is done. A browser follows a redirect as soon as it has the headers, so
+// the next page could load the session as it was before: seen in the setup
+// flow, where the OAuth callback stores the token and redirects to the
+// confirmation screen, which then said the setup was not found (PostgreSQL
+// under load, where the save takes longer than the browser's next request).
+// So a redirect that changed the session waits for the save. Whether it
+// changed is judged as express-session does (its data without the cookie).
+const withoutCookie = (session: object | undefined) => JSON.stringify(session, (key, value: unknown) => (key === "cookie" ? undefined : value));
+
+const saveBeforeRedirect: RequestHandler = (req, res, next) => {
+  const loaded = withoutCookie(req.session);
+  const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+  res.end = ((...args: unknown[]) => {
+    const redirect = res.statusCode >= 300 && res.statusCode < 400 && res.hasHeader("location");
+    if (!redirect || !req.session || withoutCookie(req.session) === loaded) return end(...args);
+    req.session.save((err) => {
+      // A failed save still ends the response (express-session logs and
+      // reports it the same way); the redirect then shows the old state.
+      if (err) req.log?.error({ err }, "the session could not be saved before a redirect");
+      end(...args);
+    });
+    return res;
+  }) as typeof res.end;
+  next();
+};
 
 // The first request that finds someone signed in starts the clock; once it has
 // run out the session is replaced by an empty one, so they are signed out.

@@ -31,6 +31,15 @@ describe("the app's basics", () => {
     await request(app.app).get("/assets/app.css").expect(200).expect("content-type", /css/);
   });
 
+  it("when a browser asks for the site's icon, it gets ours, and no session row is written for it", async () => {
+    const page = await request(app.app).get("/").expect(200);
+    expect(page.text).toContain('<link rel="icon" href="/assets/icon.svg"');
+    const legacy = await request(app.app).get("/favicon.ico").expect(301);
+    expect(legacy.headers.location).toBe("/assets/icon.svg");
+    expect(legacy.headers["set-cookie"]).toBeUndefined();
+    await request(app.app).get("/assets/icon.svg").expect(200).expect("content-type", /svg/);
+  });
+
   it("when a path is unknown, a browser gets a 404 page and an API client gets JSON", async () => {
     const html = await request(app.app).get("/nope").set("accept", "text/html").expect(404);
     expect(html.text).toContain("<h1");

@@ -1,23 +1,33 @@
 // What sessions keep and for how long: never an OAuth code, state or token; no
 // row at all for an anonymous visitor with nothing to keep (their sign-in form's
 // CSRF token rides in a cookie instead); and a sign-in ends after an absolute
-// lifetime however active it is, beside the idle expiry.
+// lifetime however active it is, beside the idle expiry. And requests running
+// side by side (a redirect and the page it leads to; a page loaded with an
+// older copy) never lose what another one saved.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import type { SessionData } from "express-session";
 import request from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startTestFlowdock } from "../support/local-flowdock.ts";
 import { startTestApp, type TestApp } from "../support/app.ts";
 import { csrfFrom } from "../support/browser.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
+import { DatabaseSessionStore } from "../../src/web/session-store.ts";
+import { createScratchDatabase, postgresAvailable } from "../support/postgres.ts";
+
+const postgres = await postgresAvailable();
 
 let fd: LocalFlowdock;
-let app: TestApp;
+let app: TestApp | undefined;
 beforeEach(async () => { fd = await startTestFlowdock(); });
 afterEach(async () => {
-  await app.close();
+  await app?.close();
   await fd.close();
 });
 
-const storedSessions = async () => (await app.db.session.findMany()).map((row) => row.data).join("\n");
+const storedSessions = async () => (await app!.db.session.findMany()).map((row) => row.data).join("\n");
 
 describe("what a session keeps", () => {
   it("when Flowdock's callback is hit while signed out, neither its code nor its state is stored, before or after signing in", async () => {
@@ -85,5 +95,56 @@ describe("how long a sign-in lasts", () => {
     const cookie = String(res.headers["set-cookie"]).match(/tracker\.sid=[^;]+;[^,]*Expires=([^;]+)/);
     const expires = new Date(cookie![1]!).getTime();
     expect(Math.abs(expires - (Date.now() + 2 * 3600_000))).toBeLessThan(60_000);
+  });
+});
+
+describe("requests that run side by side", () => {
+  it.skipIf(!postgres)("when a redirect changes the session, the browser gets it only once the session is saved, so the page it goes to next sees the change", async () => {
+    // The save is held up by another transaction locking the sessions' table,
+    // as a loaded database would hold it up: until then no header may leave.
+    // (PostgreSQL, where such a lock leaves the rest of the request alone.)
+    const scratch = await createScratchDatabase();
+    app = await startTestApp(fd.url, { DATABASE_URL: scratch.url });
+    const server = http.createServer(app.app);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const other = new pg.Client({ connectionString: scratch.url });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query(`LOCK TABLE "Session" IN EXCLUSIVE MODE`);
+      let answered = false;
+      // A signed-out visitor opening the setup link: the session keeps where
+      // to come back to, and the answer is a redirect to the sign-in page.
+      const setup = fetch(`${base}/flowdock/setup?flow=f1`, { redirect: "manual" }).then((res) => ((answered = true), res));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answered).toBe(false);
+      await other.query("COMMIT");
+      const res = await setup;
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toBe("/sign-in");
+      expect(await storedSessions()).toContain('"returnTo":"/flowdock/setup?flow=f1"');
+    } finally {
+      await other.end();
+      await new Promise((resolve) => server.close(resolve));
+      await app.close();
+      app = undefined;
+      await scratch.drop();
+    }
+  });
+
+  it("when a page loaded with an older copy of the session finishes after a request that changed it, the change stays", async () => {
+    app = await startTestApp(fd.url);
+    const store = new DatabaseSessionStore(app.db);
+    const cookie = { originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000).toISOString() };
+    const older = { cookie, passport: { user: "u1" } } as unknown as SessionData;
+    const changed = { cookie, passport: { user: "u1" }, flowdockSetups: { s1: { flowId: "f1", createdAt: Date.now() } } } as unknown as SessionData;
+    await new Promise<void>((resolve, reject) => store.set("sid-1", older, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => store.set("sid-1", changed, (err) => (err ? reject(err) : resolve())));
+    // The page that loaded `older` ends, unchanged, and express-session touches it.
+    await new Promise<void>((resolve) => store.touch("sid-1", { ...older, cookie: { ...cookie, expires: new Date(Date.now() + 7_200_000).toISOString() } } as unknown as SessionData, resolve));
+    const kept = await new Promise<SessionData | null | undefined>((resolve, reject) => store.get("sid-1", (err, value) => (err ? reject(err) : resolve(value))));
+    expect(kept?.flowdockSetups).toEqual(changed.flowdockSetups);
+    expect((await app.db.session.findUniqueOrThrow({ where: { sid: "sid-1" } })).expiresAt.getTime()).toBeGreaterThan(Date.now() + 7_000_000);
   });
 });

@@ -11,7 +11,7 @@ declare module "express-session" {
   }
 }
 
-class SqliteSessionStore extends session.Store {
+export class SqliteSessionStore extends session.Store {
   constructor(private readonly db: SqliteDatabase) {
     super();
   }
@@ -29,8 +29,12 @@ class SqliteSessionStore extends session.Store {
     this.db.prepare("DELETE FROM web_sessions WHERE sid = ?").run(sid);
     cb?.();
   }
+  // Only the expiry moves: this request's copy of the data may be older than
+  // what a request running beside it has saved meanwhile.
   override touch(sid: string, data: session.SessionData, cb?: () => void): void {
-    this.set(sid, data, cb);
+    const expires = data.cookie.expires ? new Date(data.cookie.expires).getTime() : Date.now() + 86_400_000;
+    this.db.prepare("UPDATE web_sessions SET expires_at = ? WHERE sid = ?").run(expires, sid);
+    cb?.();
   }
 }
 

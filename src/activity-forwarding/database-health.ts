@@ -3,6 +3,7 @@
 // cap, and the log says so once when the database goes away and once when it
 // is back, rather than once per failed query.
 import type { Logger } from "../observability/logger.ts";
+import { isTransactionConflict } from "../db/database-faults.ts";
 
 export class DatabaseHealth {
   reachable = true;
@@ -17,7 +18,10 @@ export class DatabaseHealth {
       this.succeeded();
       return result;
     } catch (err) {
-      this.failed(err);
+      // Rolled back because of another transaction (a deadlock with a
+      // disconnect, say): the server is fine, and the next trip tries again.
+      if (isTransactionConflict(err)) this.logger.debug({ err }, "a worker transaction crossed another one; it is tried again");
+      else this.failed(err);
       return undefined;
     }
   }

@@ -72,9 +72,15 @@ export async function fanOutBatch(db: Database, hot: DirectSql, sql: OutboxSql):
     const { rows: still } = yield { sql: `SELECT "id" FROM "OutboxEvent" WHERE "fannedOut" = false AND "id" IN (${sql.list(events.length, 1)})`, params: events.map((e) => Number(e.id)) };
     const pending = new Set(still.map((r) => Number(r.id)));
     const integrationIds = [...new Set([...recipients.values()].flat().map((r) => r.integrationId))];
+    // On PostgreSQL the integrations are key-share locked first: one deleted
+    // meanwhile is left out, one being deleted waits until this batch commits
+    // (its cascade then takes the new rows too), and the locks are taken in the
+    // order a delete takes them (integration, then its messages), so the two
+    // can't deadlock. Unlocked, an insert raced a disconnect into a foreign-key
+    // error. SQLite has one writer, so nothing can change in between there.
     const { rows: present } = integrationIds.length === 0
       ? { rows: [] }
-      : yield { sql: `SELECT "id" FROM "Integration" WHERE "id" IN (${sql.list(integrationIds.length, 1)})`, params: integrationIds };
+      : yield { sql: `SELECT "id" FROM "Integration" WHERE "id" IN (${sql.list(integrationIds.length, 1)})${hot.kind === "postgresql" ? " FOR KEY SHARE" : ""}`, params: integrationIds };
     const exists = new Set(present.map((r) => String(r.id)));
 
     const skipped = new Map<string, number>();

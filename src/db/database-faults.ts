@@ -58,6 +58,15 @@ function codesOf(err: unknown, seen = new Set<unknown>()): { codes: string[]; me
   return { codes, messages };
 }
 
+// Deadlock victim, serialization failure, and Prisma's name for either: the
+// transaction did nothing and can simply run again.
+const CONFLICTS = /^(40P01|40001|P2034)$/;
+
+/** Whether `err` means PostgreSQL rolled the transaction back because of another one (see retry-on-conflict.ts). */
+export function isTransactionConflict(err: unknown): boolean {
+  return codesOf(err).codes.some((code) => CONFLICTS.test(code));
+}
+
 export function databaseFaultOf(err: unknown): DatabaseFault | undefined {
   const { codes, messages } = codesOf(err);
   for (const code of codes) {

@@ -2,6 +2,7 @@
 // sealed before it reaches this file's callers' data and opened only for
 // delivery; nothing here returns it in plaintext except `openFlowToken`.
 import type { Database } from "../db/prisma-client.ts";
+import { retryOnConflict } from "../db/retry-on-conflict.ts";
 import type { TokenCipher } from "../crypto/token-cipher.ts";
 import { recordAudit } from "./audit.repository.ts";
 import { suspensionsOf, type Suspension } from "../activity-forwarding/recipients.ts";
@@ -105,14 +106,14 @@ export function integrationsRepository(db: Database, cipher: TokenCipher) {
     },
     /** Disconnected by a person (its source already removed in Flowdock): our data goes, the record stays. */
     async disconnect(id: string, by: Actor, detail: string): Promise<void> {
-      await db.$transaction(async (tx) => {
+      await retryOnConflict(() => db.$transaction(async (tx) => {
         const row = await tx.integration.findUnique({ where: { id }, select: { projectId: true } });
         // deleteMany, not delete: the worker may have removed it meanwhile (its
         // source is gone from Flowdock now, so a post or PUT can get 410), and
         // then there is nothing left to do, not an error to show.
         if (!row || (await tx.integration.deleteMany({ where: { id } })).count === 0) return;
         await recordAudit(tx, { projectId: row.projectId, integrationId: id, actor: by, action: "integration.disconnected", detail });
-      });
+      }));
     },
     async findById(id: string): Promise<Integration | null> {
       const row = await db.integration.findUnique({ where: { id }, select: PUBLIC });
@@ -123,7 +124,7 @@ export function integrationsRepository(db: Database, cipher: TokenCipher) {
      * delivery still queued for it, and leave the project one line saying so.
      */
     async removeBecauseSourceIsGone(id: string): Promise<Integration | null> {
-      return db.$transaction(async (tx) => {
+      return retryOnConflict(() => db.$transaction(async (tx) => {
         const row = await tx.integration.findUnique({ where: { id }, select: { ...PUBLIC, project: { select: { name: true } } } });
         // A person may have disconnected it meanwhile (see disconnect above).
         if (!row || (await tx.integration.deleteMany({ where: { id } })).count === 0) return null;
@@ -136,7 +137,7 @@ export function integrationsRepository(db: Database, cipher: TokenCipher) {
         await recordAudit(tx, { projectId: row.projectId, integrationId: id, actor: null, action: "integration.removed_in_flowdock", detail: `source “${row.sourceName}” in ${row.organizationName} / ${row.flowName} (Flowdock answered 410 Gone)` });
         const { project: _project, ...integration } = row;
         return toIntegration(integration);
-      });
+      }));
     },
     /** Flowdock refused the flow token (401): posting stops; one line the first time. */
     async markBroken(id: string, reason: string): Promise<void> {

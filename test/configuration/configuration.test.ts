@@ -30,19 +30,23 @@ afterEach(async () => {
 });
 
 /**
- * What reached the flow, read back from Flowdock once `sentinel` (a thread
- * title opened last) has arrived: events are delivered in order, so whatever
- * came before it and is missing was not sent.
+ * What reached the flow once the outbox has nothing left to send (every event
+ * fanned out, every message delivered) and `sentinel` (a thread title opened
+ * last) has arrived, so whatever is missing was not sent. The worker posts
+ * different threads side by side and keeps order only within a thread, so the
+ * titles are grouped by issue number, each thread's in the order it arrived.
  */
 async function arrivedUpTo(sentinel: string): Promise<string[]> {
   worker ??= createDeliveryWorker(app.config, app.db, createLogger({ level: "silent", name: "w" }), { pollMs: 10 });
   worker.start();
   let titles: string[] = [];
   await until(async () => {
+    const undelivered = (await app.db.outboxEvent.count({ where: { fannedOut: false } })) + (await app.db.outboxMessage.count({ where: { status: "pending" } }));
     titles = (await allMessages(fd.url)).map((m) => `${m.title ?? "comment"}: ${m.thread.title}`);
-    return titles.some((t) => t.endsWith(sentinel));
-  }, 15_000, `“${sentinel}” to arrive`);
-  return titles;
+    return undelivered === 0 && titles.some((t) => t.endsWith(sentinel));
+  }, 15_000, `“${sentinel}” to arrive and the outbox to be empty`);
+  const issueNumber = (title: string) => Number(/: #(\d+) /.exec(title)?.[1]);
+  return titles.sort((a, b) => issueNumber(a) - issueNumber(b));
 }
 
 const ALL_KINDS = ["issue.opened", "issue.edited", "issue.assigned", "issue.labelled", "issue.closed", "issue.reopened", "issue.commented"];

@@ -4,8 +4,7 @@
 // skipped with a loud reason when there is no chromium.
 import os from "node:os";
 import path from "node:path";
-import type { Browser } from "playwright-core";
-import { hasChromium, startBrowserStack, type BrowserStack } from "../support/browser-stack.ts";
+import { hasChromium, reportFailures, startBrowserStack, type BrowserStack } from "../support/browser-stack.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../support/app.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
@@ -15,20 +14,20 @@ describe.skipIf(!hasChromium)("installing the integration in a browser", () => {
   let stack: BrowserStack;
   let fd: LocalFlowdock;
   let app: TestApp;
-  let browser: Browser;
   let appUrl: string;
 
   beforeAll(async () => {
     stack = await startBrowserStack();
-    ({ fd, app, browser, appUrl } = stack);
+    ({ fd, app, appUrl } = stack);
   });
 
   afterAll(async () => {
     await stack?.close();
   });
+  reportFailures(() => stack);
 
   it("when alice adds Tracker from Inbox Settings, she ends on the result page, the source is listed, and issues arrive as threads", async () => {
-    const page = await browser.newPage();
+    const page = await stack.newPage();
     await page.goto(`${fd.url}/login`);
     await page.getByLabel("Email").fill("alice@example.com");
     await page.getByLabel("Password").fill("flowdock");

@@ -6,8 +6,8 @@
 // Settings. Skipped with a loud reason when there is no chromium.
 import os from "node:os";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { hasChromium, startBrowserStack, type BrowserStack } from "../support/browser-stack.ts";
+import type { Page } from "playwright-core";
+import { hasChromium, reportFailures, startBrowserStack, type BrowserStack } from "../support/browser-stack.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../support/app.ts";
 import type { LocalFlowdock } from "../../src/local-flowdock/server.ts";
@@ -17,17 +17,17 @@ describe.skipIf(!hasChromium)("the integration's life after setup, in a browser"
   let stack: BrowserStack;
   let fd: LocalFlowdock;
   let app: TestApp;
-  let browser: Browser;
   let appUrl: string;
 
   beforeAll(async () => {
     stack = await startBrowserStack({ pollMs: 100 });
-    ({ fd, app, browser, appUrl } = stack);
+    ({ fd, app, appUrl } = stack);
   });
 
   afterAll(async () => {
     await stack?.close();
   });
+  reportFailures(() => stack);
 
   async function signInToFlowdock(page: Page) {
     await page.goto(`${fd.url}/login`);
@@ -60,7 +60,7 @@ describe.skipIf(!hasChromium)("the integration's life after setup, in a browser"
   }
 
   it("when the flow's admin and the project's people configure, archive, lose and take over the integration, Inbox Settings shows each error and its end, and disconnecting removes the source", async () => {
-    const dana = await (await browser.newContext()).newPage();
+    const dana = await stack.newPage();
     // The install story: alice adds Tracker from Inbox Settings; Dana connects Website.
     await signInToFlowdock(dana);
     await dana.goto(`${fd.url}/app/acme/main/settings`);
@@ -98,7 +98,7 @@ describe.skipIf(!hasChromium)("the integration's life after setup, in a browser"
     await dana.goto(`${appUrl}/projects/${project.id}/members`);
     await dana.getByLabel("Role of Sam Member").selectOption("owner");
     await dana.getByRole("button", { name: "Change role of Sam Member" }).click();
-    const sam = await (await browser.newContext()).newPage();
+    const sam = await stack.newPage();
     await signInToFlowdock(sam);
     await sam.goto(`${appUrl}/projects/${project.id}/members`);
     await signInToApp(sam, "sam@example.com");

@@ -6,8 +6,8 @@
 // Skipped with a loud reason when there is no chromium.
 import os from "node:os";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { hasChromium, startBrowserStack, type BrowserStack } from "../support/browser-stack.ts";
+import type { Page } from "playwright-core";
+import { hasChromium, reportFailures, startBrowserStack, type BrowserStack } from "../support/browser-stack.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestApp } from "../support/app.ts";
 import { connectDemoProject, signedIn } from "../support/tracker.ts";
@@ -20,17 +20,17 @@ describe.skipIf(!hasChromium)("acting on an issue from its thread in a browser",
   let stack: BrowserStack;
   let fd: LocalFlowdock;
   let app: TestApp;
-  let browser: Browser;
   let appUrl: string;
 
   beforeAll(async () => {
     stack = await startBrowserStack();
-    ({ fd, app, browser, appUrl } = stack);
+    ({ fd, app, appUrl } = stack);
   });
 
   afterAll(async () => {
     await stack?.close();
   });
+  reportFailures(() => stack);
 
   const thread = (page: Page) => page.getByRole("article").filter({ hasText: "Footer link is broken" });
 
@@ -43,7 +43,7 @@ describe.skipIf(!hasChromium)("acting on an issue from its thread in a browser",
     await demo.open({ title: "Footer link is broken", description: "The **footer** link points at `/old`." });
     await untilFlowHas(fd.url, 1);
 
-    const page = await browser.newPage();
+    const page = await stack.newPage();
     await page.goto(`${fd.url}/login`);
     await page.getByLabel("Email").fill("alice@example.com");
     await page.getByLabel("Password").fill("flowdock");

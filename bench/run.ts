@@ -166,7 +166,7 @@ async function drainTables(kind: "sqlite" | "postgresql", nullTarget: NullTarget
   const rows: DrainRow[] = [];
   for (const history of [0, HISTORY]) {
     const bench = await openBenchDb(kind, dir, `drain-${kind}-${history}`, nullTarget.url);
-    rows.push(...(await drainTable(bench, DRAIN_SIZES, history)));
+    rows.push(...(await drainTable(bench, DRAIN_SIZES, history, sized(20_000))));
     await bench.close();
   }
   return rows;
@@ -176,8 +176,9 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 const rate = (n: number) => `${n.toFixed(0)}/s`;
 function printDrain(label: string, rows: DrainRow[]) {
   console.log(`drain (${label}): events/s of one worker, concurrency ${CONCURRENCY}, null target; CPU per event; 40k÷2k (target ≥ 0.9×)`);
+  console.log(`  each size drained until ${sized(20_000)} events in all (at least once); the median run, with the number of runs in brackets`);
   for (const row of rows) {
-    const cells = row.results.map((r) => `${String(r.events).padStart(6)}: ${rate(r.perSecond).padStart(7)} ${r.cpuMsPerEvent.toFixed(2)} ms`).join("  ");
+    const cells = row.results.map((r) => `${String(r.events).padStart(6)}: ${rate(r.perSecond).padStart(7)} ${r.cpuMsPerEvent.toFixed(2)} ms [${r.runs ?? 1}]`).join("  ");
     const ratio = row.results[row.results.length - 1]!.perSecond / row.results[0]!.perSecond;
     console.log(`  ${row.shape.padEnd(23)} ${row.history ? `+${row.history} sent` : "no history"}`.padEnd(50) + `${cells}  ${ratio.toFixed(2)}×`);
   }

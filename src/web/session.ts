@@ -58,10 +58,12 @@ const saveBeforeRedirect: RequestHandler = (req, res, next) => {
   const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
   res.end = ((...args: unknown[]) => {
     const redirect = res.statusCode >= 300 && res.statusCode < 400 && res.hasHeader("location");
-    if (!redirect || !req.session || withoutCookie(req.session) === loaded) return end(...args);
-    req.session.save((err) => {
-      // A failed save still ends the response (express-session logs and
-      // reports it the same way); the redirect then shows the old state.
+    const now = req.session ? withoutCookie(req.session) : loaded;
+    // Unchanged, or nothing to keep (e.g. just signed out): express-session decides as usual.
+    if (!redirect || now === loaded || now === "{}") return end(...args);
+    req.session!.save((err) => {
+      // A failed save is logged and the response still ends: the next page
+      // then shows the old state, as it would have without this wait.
       if (err) req.log?.error({ err }, "the session could not be saved before a redirect");
       end(...args);
     });

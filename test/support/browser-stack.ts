@@ -32,7 +32,7 @@ export interface BrowserStack {
   appUrl: string;
   browser: Browser;
   newPage(): Promise<Page>;
-  /** What every open page shows, and what the app, its worker and Flowdock logged at warn or worse. */
+  /** What every open page shows, the app's requests, and what the app, its worker and Flowdock logged at warn or worse. */
   diagnose(): Promise<string>;
   close(): Promise<void>;
 }

@@ -50,28 +50,35 @@ function warnings(): { sink: Writable; text(): string } {
   };
 }
 
-function warnLines(label: string, text: string): string {
-  const kept = text.split("\n").filter((line) => {
+interface LogEntry {
+  level: number;
+  time: number;
+  req?: { method: string; url: string };
+  res?: { statusCode: number; location?: string };
+  responseTime?: number;
+}
+
+/** A pino log's lines, each with its parsed entry (lines that aren't JSON are left out). */
+function logEntries(text: string): { line: string; entry: LogEntry }[] {
+  return text.split("\n").flatMap((line) => {
     try {
-      return (JSON.parse(line) as { level: number }).level >= 40;
+      return [{ line, entry: JSON.parse(line) as LogEntry }];
     } catch {
-      return false;
+      return [];
     }
   });
+}
+
+function warnLines(label: string, text: string): string {
+  const kept = logEntries(text).filter(({ entry }) => entry.level >= 40).map(({ line }) => line);
   return `--- ${label}: ${kept.length} line(s) at warn or worse\n${kept.join("\n")}`;
 }
 
 /** The app's requests, one line each (ids and secrets are already redacted from the log). */
 function requestLines(text: string): string {
-  const lines = text.split("\n").flatMap((line) => {
-    try {
-      const entry = JSON.parse(line) as { time: number; req?: { method: string; url: string }; res?: { statusCode: number; location?: string }; responseTime?: number };
-      if (!entry.req || !entry.res) return [];
-      return [`${new Date(entry.time).toISOString().slice(11, 23)} ${entry.req.method} ${entry.req.url} → ${entry.res.statusCode}${entry.res.location ? ` ${entry.res.location}` : ""} (${entry.responseTime} ms)`];
-    } catch {
-      return [];
-    }
-  });
+  const lines = logEntries(text).flatMap(({ entry: { time, req, res, responseTime } }) => (req && res
+    ? [`${new Date(time).toISOString().slice(11, 23)} ${req.method} ${req.url} → ${res.statusCode}${res.location ? ` ${res.location}` : ""} (${responseTime} ms)`]
+    : []));
   return `--- the app's requests (finish time, last 60)\n${lines.slice(-60).join("\n")}`;
 }
 

@@ -20,9 +20,8 @@ export class SqliteSessionStore extends session.Store {
     cb(null, row ? JSON.parse(row.data) : null);
   }
   override set(sid: string, data: session.SessionData, cb?: (err?: unknown) => void): void {
-    const expires = data.cookie.expires ? new Date(data.cookie.expires).getTime() : Date.now() + 86_400_000;
     this.db.prepare("INSERT INTO web_sessions (sid, data, expires_at) VALUES (?, ?, ?) ON CONFLICT(sid) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at")
-      .run(sid, JSON.stringify(data), expires);
+      .run(sid, JSON.stringify(data), expiryOf(data));
     cb?.();
   }
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
@@ -32,10 +31,13 @@ export class SqliteSessionStore extends session.Store {
   // Only the expiry moves: this request's copy of the data may be older than
   // what a request running beside it has saved meanwhile.
   override touch(sid: string, data: session.SessionData, cb?: () => void): void {
-    const expires = data.cookie.expires ? new Date(data.cookie.expires).getTime() : Date.now() + 86_400_000;
-    this.db.prepare("UPDATE web_sessions SET expires_at = ? WHERE sid = ?").run(expires, sid);
+    this.db.prepare("UPDATE web_sessions SET expires_at = ? WHERE sid = ?").run(expiryOf(data), sid);
     cb?.();
   }
+}
+
+function expiryOf(data: session.SessionData): number {
+  return data.cookie.expires ? new Date(data.cookie.expires).getTime() : Date.now() + 86_400_000;
 }
 
 export function webSession(db: SqliteDatabase, secret: string, secureCookies: boolean): RequestHandler {

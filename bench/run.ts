@@ -7,6 +7,8 @@
 //   backlog    — time to drain 10k events queued during an outage;
 //   drain      — drain rate against backlog size (2k / 10k / 40k) for three
 //                shapes, with and without 200k delivered rows, SQLite and PostgreSQL;
+//   database   — SQLite's own cost per delivered event (statements, WAL pages)
+//                for the drain's backlog sizes, as built and with a status index;
 //   pages      — "create issue" while the in-process worker drains the worst backlog;
 //   fan-out    — "create issue" p50/p99 with 1 / 100 / 500 integrations;
 //   workers    — PostgreSQL, 1 and 2 worker processes;
@@ -30,10 +32,11 @@ import { inlineRecorder } from "./inline-recorder.ts";
 import { streamingSection } from "./streaming.ts";
 import { startNullTarget, type NullTarget } from "./null-target.ts";
 import { addHistory, benchPayload, openBenchDb, postgresUp, recordEvents, serveApp } from "./bench-db.ts";
-import { CONCURRENCY, drain, drainTable, SHAPES, shapeOf, type DrainRow } from "./drain.ts";
+import { CONCURRENCY, drain, drainTable, SHAPES, shapeOf, type DrainRow, type Shape } from "./drain.ts";
 import { rawPosts } from "./raw-posts.ts";
 import { createIssues, WARM_UP } from "./create-issues.ts";
 import { workerProcesses } from "./worker-processes.ts";
+import { databaseCost, type DatabaseCost } from "./database-cost.ts";
 
 const quiet = createLogger({ level: "silent", name: "bench" });
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
@@ -162,6 +165,24 @@ async function fanOut(nullTarget: NullTarget, dir: string) {
   return rows;
 }
 
+// What bounds the drain of SQLite: the database's own cost per event for the
+// backlog sizes of the drain table, as built and with the index on `status`
+// the outbox used to have (see bench/database-cost.ts).
+const STATUS_INDEX = `CREATE INDEX "bench_status_idx" ON "OutboxMessage"("status")`;
+async function databaseCostTable(dir: string) {
+  const [small, large] = [DRAIN_SIZES[0]!, DRAIN_SIZES[2]!];
+  const rows: { shape: Shape; variant: string; cells: DatabaseCost[] }[] = [];
+  for (const shape of ["many threads", "hot, one after another"] as Shape[]) {
+    for (const [variant, extra] of [["as built", undefined], ["with a status index", STATUS_INDEX]] as const) {
+      const runs: DatabaseCost[] = [];
+      for (let i = 0; i < 5; i++) runs.push(await databaseCost(dir, shape, small, HISTORY, extra));
+      runs.sort((a, b) => a.perSecond - b.perSecond);
+      rows.push({ shape, variant, cells: [runs[2]!, await databaseCost(dir, shape, large, HISTORY, extra)] });
+    }
+  }
+  return rows;
+}
+
 async function drainTables(kind: "sqlite" | "postgresql", nullTarget: NullTarget, dir: string): Promise<DrainRow[]> {
   const rows: DrainRow[] = [];
   for (const history of [0, HISTORY]) {
@@ -216,6 +237,16 @@ try {
   if (wanted("drain")) printDrain("SQLite", await drainTables("sqlite", nullTarget, dir));
   if (!wanted("drain")) { /* skipped */ } else if (pgUp) printDrain("PostgreSQL, no statistics gathered", await drainTables("postgresql", nullTarget, dir));
   else console.log("drain (PostgreSQL): SKIPPED, no server at BENCH_POSTGRES_URL\n");
+
+  if (wanted("database")) {
+  const rows = await databaseCostTable(dir);
+  console.log(`database cost (SQLite, +${HISTORY} sent): the worker's statements alone, ${4} rows a trip; µs per event (acknowledge + promote + claim + commit) and WAL pages written per event; 40k÷2k rate (the 2k cell a median of 5)`);
+  for (const r of rows) {
+    const cell = (c: DatabaseCost) => `${String(c.events).padStart(5)}: ${(c.us.acknowledge + c.us.promote + c.us.claim + c.us.commit).toFixed(0).padStart(4)} µs (${c.us.acknowledge.toFixed(0)}+${c.us.promote.toFixed(0)}+${c.us.claim.toFixed(0)}+${c.us.commit.toFixed(0)}) ${c.walPagesPerEvent.toFixed(1)} pages`;
+    console.log(`  ${r.shape.padEnd(23)} ${r.variant.padEnd(20)} ${cell(r.cells[0]!)}   ${cell(r.cells[1]!)}   ${(r.cells[1]!.perSecond / r.cells[0]!.perSecond).toFixed(2)}×`);
+  }
+  console.log("");
+  }
 
   if (wanted("pages")) {
   const p = await pagesWhileDraining(nullTarget, dir);

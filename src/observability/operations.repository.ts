@@ -4,6 +4,8 @@
 // current values whatever it has done itself.
 import type { Database } from "../db/prisma-client.ts";
 import type { DatabaseKind } from "../db/database-url.ts";
+import { outboxRepository } from "../activity-forwarding/outbox.repository.ts";
+import { HELD_MARK } from "../activity-forwarding/outbox-sql.ts";
 
 export interface OperationsSnapshot {
   outboxPending: number;
@@ -16,51 +18,62 @@ export interface OperationsSnapshot {
   brokenIntegrations: number;
 }
 
-type Row = { pending: number | bigint; oldestQueued: Date | string | null; oldestDue: Date | string | null; dead: number | bigint; suspended: number | bigint; broken: number | bigint };
+type Row = { events: number | bigint; oldestEvent: Date | string | null; oldestDue: Date | string | null; suspended: number | bigint; broken: number | bigint };
 
+// Undelivered and failed rows come from the outbox's own counts (see
+// `counts` in activity-forwarding/outbox-sql.ts): they cost what waits, not
+// the week of delivered rows kept. Events not fanned out yet count as queued
+// and due (one per event, whatever the integrations).
 // "Due" leaves out rows nobody can send yet: those of a broken integration and
 // those waiting behind a failed row of their thread (a person must retry that
 // one first); a backlog of due rows therefore means the workers are behind.
 // The outbox marks exactly the sendable rows: a thread's head carries a
-// "dueAt" (see activity-forwarding/outbox-sql.ts), and events not fanned out
-// yet count as queued and due (one per event, whatever the integrations).
+// "dueAt" in reach of now (see activity-forwarding/outbox-sql.ts).
 // Suspension follows activity-forwarding/recipients.ts: the project is archived,
 // or whoever connected the integration is deleted, disabled or no longer a member.
 const SNAPSHOT = `
 SELECT
-  (SELECT COUNT(*) FROM "OutboxMessage" WHERE "status" = 'pending') + (SELECT COUNT(*) FROM "OutboxEvent" WHERE "fannedOut" = false) AS "pending",
-  (SELECT MIN(t) FROM (SELECT MIN("createdAt") AS t FROM "OutboxMessage" WHERE "status" = 'pending'
-     UNION ALL SELECT MIN("createdAt") FROM "OutboxEvent" WHERE "fannedOut" = false) q) AS "oldestQueued",
+  (SELECT COUNT(*) FROM "OutboxEvent" WHERE "fannedOut" = false) AS "events",
+  (SELECT MIN("createdAt") FROM "OutboxEvent" WHERE "fannedOut" = false) AS "oldestEvent",
   (SELECT MIN(t) FROM (SELECT MIN(o."availableAt") AS t FROM "OutboxMessage" o
        JOIN "Integration" i ON i."id" = o."integrationId" AND i."status" = 'active'
-       WHERE o."dueAt" IS NOT NULL AND o."availableAt" <= :now
+       WHERE o."dueAt" < :held AND o."status" = 'pending' AND o."availableAt" <= :now
      UNION ALL SELECT MIN("createdAt") FROM "OutboxEvent" WHERE "fannedOut" = false) q) AS "oldestDue",
-  (SELECT COUNT(*) FROM "OutboxMessage" WHERE "status" = 'dead') AS "dead",
   (SELECT COUNT(*) FROM "Integration" i JOIN "Project" p ON p."id" = i."projectId"
      LEFT JOIN "User" u ON u."id" = i."createdByUserId"
      WHERE i."status" = 'active' AND (p."archivedAt" IS NOT NULL OR u."id" IS NULL OR u."deletedAt" IS NOT NULL OR u."disabledAt" IS NOT NULL
        OR NOT EXISTS (SELECT 1 FROM "Membership" m WHERE m."projectId" = i."projectId" AND m."userId" = i."createdByUserId"))) AS "suspended",
   (SELECT COUNT(*) FROM "Integration" WHERE "status" = 'broken') AS "broken"`;
 
+function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value.replace(" ", "T")}Z`);
+}
+
 function secondsSince(value: Date | string | null, now: Date): number {
   if (value === null) return 0;
-  const at = value instanceof Date ? value : new Date(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value.replace(" ", "T")}Z`);
-  return Math.max(0, (now.getTime() - at.getTime()) / 1000);
+  return Math.max(0, (now.getTime() - toDate(value).getTime()) / 1000);
 }
 
 export function operationsRepository(db: Database, kind: DatabaseKind) {
   // Times are compared as the outbox stores them (see outbox.repository.ts).
-  const sql = SNAPSHOT.replace(":now", kind === "postgresql" ? "$1::timestamp" : "?");
+  const outbox = outboxRepository(db, kind);
+  const sql = SNAPSHOT.replace(":now", kind === "postgresql" ? "$1::timestamp" : "?").replace(":held", kind === "postgresql" ? "$2::timestamp" : "?");
   const time = (d: Date) => (kind === "postgresql" ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00"));
   return {
     async snapshot(now = new Date()): Promise<OperationsSnapshot> {
-      const [row] = await db.$queryRawUnsafe<Row[]>(sql, time(now));
+      // Marked rows (failed, held) are never due: their mark is past the bound.
+      const [[row], outboxCounts] = await Promise.all([
+        kind === "postgresql" ? db.$queryRawUnsafe<Row[]>(sql, time(now), time(HELD_MARK)) : db.$queryRawUnsafe<Row[]>(sql, time(HELD_MARK), time(now)),
+        outbox.undeliveredCounts(),
+      ]);
       if (!row) throw new Error("operations snapshot returned no row");
+      const oldestEvent = row.oldestEvent === null ? null : toDate(row.oldestEvent);
+      const oldestQueued = [oldestEvent, outboxCounts.oldestQueued].filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
       return {
-        outboxPending: Number(row.pending),
-        oldestPendingAgeSeconds: secondsSince(row.oldestQueued, now),
+        outboxPending: Number(row.events) + outboxCounts.undelivered - outboxCounts.dead,
+        oldestPendingAgeSeconds: secondsSince(oldestQueued, now),
         oldestDueAgeSeconds: secondsSince(row.oldestDue, now),
-        deadRows: Number(row.dead),
+        deadRows: outboxCounts.dead,
         suspendedIntegrations: Number(row.suspended),
         brokenIntegrations: Number(row.broken),
       };

@@ -4,6 +4,7 @@
 import type { Database } from "../db/prisma-client.ts";
 import type { TokenCipher } from "../crypto/token-cipher.ts";
 import { suspensionsOf } from "../activity-forwarding/recipients.ts";
+import { DEAD_MARK } from "../activity-forwarding/outbox-sql.ts";
 import { recordAudit, type AuditLine } from "./audit.repository.ts";
 import type { SourceFacts } from "./source-state.ts";
 
@@ -27,9 +28,12 @@ export function sourceStateRepository(db: Database, cipher: TokenCipher) {
     if (rows.length === 0) return [];
     const suspensions = await suspensionsOf(db, rows);
     // The newest failed delivery of each integration gives the error to show.
-    const newest = await db.outboxMessage.groupBy({ by: ["integrationId"], where: { integrationId: { in: rows.map((r) => r.id) }, status: "dead" }, _max: { id: true } });
-    const dead = await db.outboxMessage.findMany({ where: { id: { in: newest.map((g) => g._max.id!).filter(Boolean) } }, select: { integrationId: true, lastError: true } });
-    const lastDead = new Map(dead.map((d) => [d.integrationId, d.lastError ?? "delivery failed"]));
+    // Failed rows are found by their mark (see DEAD_MARK): a filter on status
+    // or integration would read each integration's delivered history.
+    const ids = new Set(rows.map((r) => r.id));
+    const dead = await db.outboxMessage.findMany({ where: { dueAt: DEAD_MARK, status: "dead" }, select: { integrationId: true, lastError: true }, orderBy: { id: "desc" } });
+    const lastDead = new Map<string, string>();
+    for (const d of dead) if (ids.has(d.integrationId) && !lastDead.has(d.integrationId)) lastDead.set(d.integrationId, d.lastError ?? "delivery failed");
     return rows.map((r) => ({
       integrationId: r.id, projectId: r.projectId, sourceId: r.sourceId, flowId: r.flowId, projectName: r.project.name,
       suspension: suspensions.get(r.id) ?? null, lastDeadError: lastDead.get(r.id) ?? null,

@@ -75,6 +75,15 @@ async function busyOutbox(testApp: TestApp, kind: DatabaseKind): Promise<OutboxR
   return outbox;
 }
 
+/** Parks one quiet thread's head as failed, as the worker does after the last attempt. */
+async function failOneQuietHead(outbox: OutboxRepository): Promise<void> {
+  const claimed = await outbox.claim("w", 100, 60_000, new Date(Date.now() + 1000));
+  const quiet = claimed.find((m) => m.threadKey.startsWith("issue:quiet-"))!;
+  await outbox.markDead(quiet.id, "w", { attempts: 5, error: "Flowdock answered 500" });
+  // The other claimed heads go back to being due.
+  for (const m of claimed) if (m.id !== quiet.id) await outbox.retryLater(m.id, "w", { availableAt: new Date(), attempts: 0, error: "" });
+}
+
 describe("the claim's query plan on SQLite", () => {
   it("when a thread has a long delivered history and a queued tail, the claim searches the heads' index range only, with or without statistics", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "claim-plan-"));
@@ -124,6 +133,43 @@ describe("the claim's query plan on SQLite", () => {
     const claimed = await outbox.claim("w", 100, 60_000, new Date(Date.now() + 1000));
     expect(claimed).toHaveLength(HEADS);
   });
+
+  it("when a thread has a long delivered history, the counts of waiting and failed rows read the marked rows and what waits behind them, never the history", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "counts-plan-"));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    app = await startTestApp("http://127.0.0.1:9", { DATABASE_URL: `file:${path.join(dir, "app.db")}` });
+    const outbox = await busyOutbox(app, "sqlite");
+    const integration = await app.db.integration.findFirstOrThrow();
+    await failOneQuietHead(outbox);
+    const sql = outboxSql("sqlite");
+    const plan = (forIntegration: boolean) => {
+      const file = new Sqlite(app!.dbFile!, { readonly: true });
+      try {
+        return (file.prepare(`EXPLAIN QUERY PLAN ${sql.counts(forIntegration)}`).all(...(forIntegration ? [integration.id] : [])) as { detail: string }[]).map((r) => r.detail);
+      } finally {
+        file.close();
+      }
+    };
+    const expectMarkedRowsOnly = (details: string[]) => {
+      expect(details.filter((d) => /^SEARCH m USING (COVERING )?INDEX OutboxMessage_dueAt_idx \(dueAt>\?\)$/.test(d))).toHaveLength(1);
+      expect(details.filter((d) => /^SEARCH n USING (COVERING )?INDEX OutboxMessage_integrationId_threadKey_id_idx \(integrationId=\? AND threadKey=\? AND id>\?\)$/.test(d))).toHaveLength(2);
+      expect(details.filter((d) => /^SCAN /.test(d))).toEqual([]);
+    };
+    const expectCounts = async () => {
+      const counts = { pending: HOT_TAIL + QUIET_THREADS * QUIET_TAIL - 1, sent: BULK_HISTORY + HISTORY, dead: 1 };
+      expect(await outbox.countByStatus(integration.id)).toEqual(counts);
+      expect(await outbox.countByStatus()).toEqual(counts);
+    };
+    for (const forIntegration of [true, false]) expectMarkedRowsOnly(plan(forIntegration));
+    await expectCounts();
+    await app.db.$executeRawUnsafe("ANALYZE");
+    for (const forIntegration of [true, false]) expectMarkedRowsOnly(plan(forIntegration));
+    await expectCounts();
+    // Held back (Flowdock refused the token): still waiting, and no longer offered.
+    await outbox.holdIntegration(integration.id, "Flowdock refused the token");
+    await expectCounts();
+    expect(await outbox.claim("w", 100, 60_000, new Date(Date.now() + 1000))).toEqual([]);
+  });
 });
 
 const pgUp = await postgresAvailable();
@@ -135,80 +181,106 @@ describe.skipIf(!pgUp)("the claim's query plan on PostgreSQL", () => {
   interface PlanNode { "Node Type": string; "Relation Name"?: string; "Index Name"?: string; "Actual Rows"?: number; "Actual Loops"?: number; "Rows Removed by Filter"?: number; Plans?: PlanNode[] }
   const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
 
-  it("when a thread has a long delivered history and a queued tail and no statistics were ever gathered, the claim reads the heads off their index and no other row (and still after ANALYZE)", { timeout: 120_000 }, async () => {
-    const scratch = await createScratchDatabase("claim_plan");
+  /** The busy outbox in a scratch database, as a server with autovacuum off leaves it, and a client of the test's own. */
+  async function busyPostgres(prefix: string): Promise<{ client: pg.Client; outbox: OutboxRepository }> {
+    const scratch = await createScratchDatabase(prefix);
     drops.push(scratch.drop);
     app = await startTestApp("http://127.0.0.1:9", { DATABASE_URL: scratch.url });
     const client = new pg.Client({ connectionString: scratch.url });
     await client.connect();
-    try {
-      // As on a server with autovacuum off: nothing ever gathers statistics for these tables.
-      for (const table of ["OutboxMessage", "OutboxEvent", "Integration"]) await client.query(`ALTER TABLE "${table}" SET (autovacuum_enabled = false)`);
-      await busyOutbox(app, "postgresql");
-      const stats = await client.query(`SELECT count(*)::int AS n FROM pg_stats WHERE tablename IN ('OutboxMessage', 'OutboxEvent')`);
-      expect(stats.rows[0].n).toBe(0);
+    cleanups.push(() => void client.end());
+    // As on a server with autovacuum off: nothing ever gathers statistics for these tables.
+    for (const table of ["OutboxMessage", "OutboxEvent", "Integration"]) await client.query(`ALTER TABLE "${table}" SET (autovacuum_enabled = false)`);
+    return { client, outbox: await busyOutbox(app, "postgresql") };
+  }
 
-      const sql = outboxSql("postgresql");
-      const now = sql.ts(new Date(Date.now() + 1000));
-      const plan = async () => {
-        await client.query("BEGIN");
-        try {
-          const claim = sql.claim("w", now, now, 100);
-          const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${claim!.sql}`, claim!.params);
-          return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
-        } finally {
-          await client.query("ROLLBACK");
-        }
-      };
-      const expectHeadsOnly = (plan: PlanNode[]) => {
-        const outbox = plan.filter((n) => n["Relation Name"] === "OutboxMessage");
-        expect(outbox.map((n) => n["Node Type"])).not.toContain("Seq Scan");
-        expect(plan.map((n) => n["Node Type"])).not.toContain("Sort");
-        const heads = outbox.find((n) => n["Index Name"] === "OutboxMessage_dueAt_idx");
-        expect(heads, JSON.stringify(plan.map((n) => [n["Node Type"], n["Relation Name"], n["Index Name"]]))).toBeDefined();
-        // It read exactly the due heads: no delivered row, no queued tail, none filtered away.
-        expect(heads!["Actual Rows"]).toBe(HEADS);
-        expect(heads!["Rows Removed by Filter"] ?? 0).toBe(0);
-        const readFromOutbox = plan.filter((n) => n["Relation Name"] === "OutboxMessage" || n["Index Name"]?.startsWith("OutboxMessage_"));
-        for (const n of readFromOutbox) expect((n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1)).toBeLessThanOrEqual(HEADS);
-      };
-      // Acknowledging the hot thread's head and promoting the next row seeks the thread's index.
-      const promote = async () => {
-        const hot = await app!.db.outboxMessage.findFirstOrThrow({ where: { threadKey: "issue:hot", dueAt: { not: null } } });
-        await client.query("BEGIN");
-        try {
-          const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.promote(1)}`, [now, hot.id]);
-          return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
-        } finally {
-          await client.query("ROLLBACK");
-        }
-      };
-      const expectSeeks = (plan: PlanNode[]) => {
-        expect(plan.filter((n) => n["Relation Name"] === "OutboxMessage").map((n) => n["Node Type"])).not.toContain("Seq Scan");
-        expect(plan.map((n) => n["Index Name"])).toContain("OutboxMessage_integrationId_threadKey_id_idx");
-        for (const n of plan.filter((n) => n["Index Name"]?.startsWith("OutboxMessage_"))) expect((n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1)).toBeLessThanOrEqual(2);
-      };
+  it("when a thread has a long delivered history and a queued tail and no statistics were ever gathered, the claim reads the heads off their index and no other row (and still after ANALYZE)", { timeout: 120_000 }, async () => {
+    const { client } = await busyPostgres("claim_plan");
+    const stats = await client.query(`SELECT count(*)::int AS n FROM pg_stats WHERE tablename IN ('OutboxMessage', 'OutboxEvent')`);
+    expect(stats.rows[0].n).toBe(0);
 
-      // Fanning out a new event of the hot thread looks up the thread's last row only.
-      const lastRow = async () => {
-        const integration = await app!.db.integration.findFirstOrThrow();
-        await client.query("BEGIN");
-        try {
-          const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.lastRows(1)}`, [integration.id, "issue:hot"]);
-          return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
-        } finally {
-          await client.query("ROLLBACK");
-        }
-      };
-
-      for (const when of ["no statistics", "after ANALYZE"]) {
-        if (when === "after ANALYZE") await client.query("ANALYZE");
-        expectHeadsOnly(await plan());
-        expectSeeks(await promote());
-        expectSeeks(await lastRow());
+    const sql = outboxSql("postgresql");
+    const now = sql.ts(new Date(Date.now() + 1000));
+    const plan = async () => {
+      await client.query("BEGIN");
+      try {
+        const claim = sql.claim("w", now, now, 100);
+        const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${claim!.sql}`, claim!.params);
+        return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+      } finally {
+        await client.query("ROLLBACK");
       }
-    } finally {
-      await client.end();
+    };
+    const expectHeadsOnly = (plan: PlanNode[]) => {
+      const outbox = plan.filter((n) => n["Relation Name"] === "OutboxMessage");
+      expect(outbox.map((n) => n["Node Type"])).not.toContain("Seq Scan");
+      expect(plan.map((n) => n["Node Type"])).not.toContain("Sort");
+      const heads = outbox.find((n) => n["Index Name"] === "OutboxMessage_dueAt_idx");
+      expect(heads, JSON.stringify(plan.map((n) => [n["Node Type"], n["Relation Name"], n["Index Name"]]))).toBeDefined();
+      // It read exactly the due heads: no delivered row, no queued tail, none filtered away.
+      expect(heads!["Actual Rows"]).toBe(HEADS);
+      expect(heads!["Rows Removed by Filter"] ?? 0).toBe(0);
+      const readFromOutbox = plan.filter((n) => n["Relation Name"] === "OutboxMessage" || n["Index Name"]?.startsWith("OutboxMessage_"));
+      for (const n of readFromOutbox) expect((n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1)).toBeLessThanOrEqual(HEADS);
+    };
+    // Acknowledging the hot thread's head and promoting the next row seeks the thread's index.
+    const promote = async () => {
+      const hot = await app!.db.outboxMessage.findFirstOrThrow({ where: { threadKey: "issue:hot", dueAt: { not: null } } });
+      await client.query("BEGIN");
+      try {
+        const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.promote(1)}`, [now, hot.id]);
+        return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+      } finally {
+        await client.query("ROLLBACK");
+      }
+    };
+    const expectSeeks = (plan: PlanNode[]) => {
+      expect(plan.filter((n) => n["Relation Name"] === "OutboxMessage").map((n) => n["Node Type"])).not.toContain("Seq Scan");
+      expect(plan.map((n) => n["Index Name"])).toContain("OutboxMessage_integrationId_threadKey_id_idx");
+      for (const n of plan.filter((n) => n["Index Name"]?.startsWith("OutboxMessage_"))) expect((n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1)).toBeLessThanOrEqual(2);
+    };
+
+    // Fanning out a new event of the hot thread looks up the thread's last row only.
+    const lastRow = async () => {
+      const integration = await app!.db.integration.findFirstOrThrow();
+      await client.query("BEGIN");
+      try {
+        const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.lastRows(1)}`, [integration.id, "issue:hot"]);
+        return nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+      } finally {
+        await client.query("ROLLBACK");
+      }
+    };
+
+    for (const when of ["no statistics", "after ANALYZE"]) {
+      if (when === "after ANALYZE") await client.query("ANALYZE");
+      expectHeadsOnly(await plan());
+      expectSeeks(await promote());
+      expectSeeks(await lastRow());
+    }
+  });
+
+  it("when a thread has a long delivered history and no statistics were ever gathered, the counts of waiting and failed rows read no delivered row (and still after ANALYZE)", { timeout: 120_000 }, async () => {
+    const { client, outbox } = await busyPostgres("counts_plan");
+    await failOneQuietHead(outbox);
+    const integration = await app!.db.integration.findFirstOrThrow();
+    const undelivered = HOT_TAIL + QUIET_THREADS * QUIET_TAIL;
+    const sql = outboxSql("postgresql");
+    const expectNoHistoryRead = async (forIntegration: boolean) => {
+      const res = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.counts(forIntegration)}`, forIntegration ? [integration.id] : []);
+      const plan = nodes((res.rows[0]["QUERY PLAN"] as { Plan: PlanNode }[])[0]!.Plan);
+      const outboxNodes = plan.filter((n) => n["Relation Name"] === "OutboxMessage" || n["Index Name"]?.startsWith("OutboxMessage_"));
+      expect(outboxNodes.map((n) => n["Node Type"])).not.toContain("Seq Scan");
+      // What waits, and the older versions of those rows that claims and
+      // retries left in the indexes (nothing vacuums here): at most twice
+      // the undelivered rows, where the history alone is 20,040.
+      for (const n of outboxNodes) expect((n["Actual Rows"] ?? 0) * (n["Actual Loops"] ?? 1) + (n["Rows Removed by Filter"] ?? 0), JSON.stringify(n)).toBeLessThanOrEqual(2 * undelivered);
+    };
+    for (const when of ["no statistics", "after ANALYZE"]) {
+      if (when === "after ANALYZE") await client.query("ANALYZE");
+      await expectNoHistoryRead(true);
+      await expectNoHistoryRead(false);
+      expect(await outbox.countByStatus(integration.id)).toEqual({ pending: undelivered - 1, sent: BULK_HISTORY + HISTORY, dead: 1 });
     }
   });
 });

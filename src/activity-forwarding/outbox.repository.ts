@@ -196,11 +196,16 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
      * read every delivered row (260 ms at 200k on SQLite).
      */
     async countByStatus(integrationId?: string): Promise<Record<DeliveryStatus, number>> {
-      const [undelivered, all] = await Promise.all([
+      const hot = await directSql(db);
+      const [undelivered, { rows: [all] }] = await Promise.all([
         undeliveredCounts(integrationId),
-        db.outboxMessage.count({ where: integrationId ? { integrationId } : {} }),
+        // Plain SQL: Prisma's count wraps the query in a subquery, which SQLite ran 3× slower.
+        hot.run(integrationId === undefined
+          ? { sql: `SELECT COUNT(*) AS "n" FROM "OutboxMessage"`, params: [] }
+          : { sql: `SELECT COUNT(*) AS "n" FROM "OutboxMessage" WHERE "integrationId" = ${sql.list(1, 1)}`, params: [integrationId] }),
       ]);
-      return { pending: undelivered.undelivered - undelivered.dead, sent: all - undelivered.undelivered, dead: undelivered.dead };
+      const total = Number(all?.n ?? 0);
+      return { pending: undelivered.undelivered - undelivered.dead, sent: total - undelivered.undelivered, dead: undelivered.dead };
     },
 
     undeliveredCounts,

@@ -151,6 +151,7 @@ describe("forwarding issue events to Flowdock", () => {
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${integration.id}`);
     expect(page.text).toContain("broken");
     expect(page.text).toContain("stopped posting: Flowdock refused the integration&#39;s token");
+    expect(page.text).toContain("0 sent · 1 waiting or retrying · 0 failed");
     expect((await app.db.auditEntry.findMany({ where: { integrationId: integration.id } })).map((a) => a.action)).toEqual(["integration.connected", "integration.token_refused"]);
   });
 
@@ -169,7 +170,7 @@ describe("forwarding issue events to Flowdock", () => {
     expect(await sourceError()).toMatch(/^Tracker could not deliver some updates to this flow \(Flowdock is unavailable \(HTTP 503\)\)/);
 
     const page = await demo.agent.get(`/projects/${demo.project.id}/integrations/${integration.id}`);
-    expect(page.text).toContain("failed");
+    expect(page.text).toContain("0 sent · 1 waiting or retrying · 1 failed");
     expect(page.text).toContain("HTTP 503");
     const dead = await app.db.outboxMessage.findFirstOrThrow({ where: { status: "dead" } });
     const retry = await demo.agent.post(`/projects/${demo.project.id}/integrations/${integration.id}/deliveries/${dead.id}/retry`).type("form").send({ _csrf: demo.csrf }).redirects(0);

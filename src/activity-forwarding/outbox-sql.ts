@@ -27,10 +27,11 @@
 // on `status`. Such an index was the one thing an acknowledgement changed at
 // two places far apart: with threads queued one after another, each thread's
 // rows sit in a run of ids of their own, so every acknowledgement rewrote
-// another page of it (measured: 5.3 WAL pages per delivered event at a 40k
-// backlog against 3.8 at 2k, and the 40k drain at 0.6–0.7× the 2k rate;
-// without it 3.0 and 2.5 pages, and 0.9×+). `dueAt` changes locally: a sent
-// row's entry joins the NULL range right where its thread's next row leaves it.
+// another page of it (`npm run bench`, database cost: 4.0 WAL pages per
+// delivered event at a 2k backlog and 5.4 at 40k, and that drain at 0.69–0.76×
+// the 2k rate; without the index 2.6 and 3.3 pages, and 1.04–1.10×). `dueAt`
+// changes locally: a sent row's entry joins the NULL range right where its
+// thread's next row leaves it.
 import type { DatabaseKind } from "../db/database-url.ts";
 
 /** The `dueAt` of a row parked as failed: never due, until a person retries it. */

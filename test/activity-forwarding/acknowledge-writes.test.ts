@@ -3,8 +3,8 @@
 // those but dueAt moves the row's entry from one place of that index to
 // another, and with threads queued one after another (each in a run of ids of
 // its own) every thread in flight then dirties a page of its own there: the
-// 40k "one after another" drain ran at 0.6–0.7× the 2k rate with a status
-// index, 0.9× without (issue 12; `npm run bench`, drain). dueAt is the
+// 40k "one after another" drain ran at 0.69–0.76× the 2k rate with a status
+// index, 1.04–1.10× without (issue 12; `npm run bench`, drain). dueAt is the
 // exception on purpose: a sent row's entry joins the NULL range right where its
 // thread's next row leaves it (see outbox-sql.ts).
 import fs from "node:fs";

@@ -23,7 +23,7 @@
 // of an integration whose token Flowdock refused (HELD_MARK) carry a date far
 // past any `now`. So every thread with something undelivered has exactly one
 // row with a `dueAt`, its oldest undelivered one, and the counts of pending
-// and failed rows start from those rows (countsSql below) instead of an index
+// and failed rows start from those rows (`counts` below) instead of an index
 // on `status`. Such an index was the one thing an acknowledgement changed at
 // two places far apart: with threads queued one after another, each thread's
 // rows sit in a run of ids of their own, so every acknowledgement rewrote
@@ -89,8 +89,9 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
   const p = (n: number) => (pg ? `$${n}` : "?");
   const list = (count: number, from: number) => Array.from({ length: count }, (_, i) => p(from + i)).join(", ");
   const stamp = pg ? "::timestamp" : "";
+  const ts = (d: Date) => (pg ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00"));
   return {
-    ts: (d) => (pg ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00")),
+    ts,
     list,
     claim: (owner, leaseUntil, now, limit) => ({ sql: pg ? CLAIM_POSTGRES : CLAIM_SQLITE, params: [owner, leaseUntil, now, limit] }),
     renew: (count) => `UPDATE "OutboxMessage" SET "dueAt" = ${p(1)}${stamp} WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending' AND "dueAt" IS NOT NULL`,
@@ -115,6 +116,9 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
       // The integration is checked on the marked rows read, not used to find
       // them: SQLite's `+` and the CASE keep the planners off its index, which
       // holds the integration's whole history.
+      // Bounded on both sides: PostgreSQL without statistics then takes the
+      // range for a small part of the table (an open one for a third of it).
+      const dead = `'${ts(DEAD_MARK)}'${stamp}`;
       const only = !forIntegration ? "" : pg ? ` AND CASE WHEN m."integrationId" = $1 THEN true END` : ` AND +m."integrationId" = ?`;
       // The thread's rows from the marked one on: on PostgreSQL as a range
       // between two row values in the thread index's order, which only that
@@ -126,7 +130,7 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
       return `SELECT COALESCE(SUM(${behind(">=", "COUNT(*)")}), 0) AS "undelivered",
         COALESCE(SUM(CASE WHEN m."status" = 'dead' THEN 1 ELSE 0 END), 0) AS "dead",
         MIN(CASE WHEN m."status" = 'pending' THEN m."createdAt" ELSE ${behind(">", `MIN(n."createdAt")`)} END) AS "oldestQueued"
-        FROM "OutboxMessage" m WHERE m."dueAt" >= ${pg ? "'1970-01-01'::timestamp" : "''"}${only}`;
+        FROM "OutboxMessage" m WHERE m."dueAt" >= ${pg ? "'1970-01-01'::timestamp" : "''"} AND m."dueAt" <= ${dead}${only}`;
     },
     lastRows: (pairs) => {
       const values = Array.from({ length: pairs }, (_, i) => `(${p(2 * i + 1)}, ${p(2 * i + 2)})`).join(", ");

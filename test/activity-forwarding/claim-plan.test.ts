@@ -151,7 +151,7 @@ describe("the claim's query plan on SQLite", () => {
       }
     };
     const expectMarkedRowsOnly = (details: string[]) => {
-      expect(details.filter((d) => /^SEARCH m USING (COVERING )?INDEX OutboxMessage_dueAt_idx \(dueAt>\?\)$/.test(d))).toHaveLength(1);
+      expect(details.filter((d) => /^SEARCH m USING (COVERING )?INDEX OutboxMessage_dueAt_idx \(dueAt>\? AND dueAt<\?\)$/.test(d))).toHaveLength(1);
       expect(details.filter((d) => /^SEARCH n USING (COVERING )?INDEX OutboxMessage_integrationId_threadKey_id_idx \(integrationId=\? AND threadKey=\? AND id>\?\)$/.test(d))).toHaveLength(2);
       expect(details.filter((d) => /^SCAN /.test(d))).toEqual([]);
     };

@@ -15,7 +15,7 @@ import { addHistory, openBenchDb, recordEvents } from "./bench-db.ts";
 import { shapeOf, type Shape } from "./drain.ts";
 
 // As the worker claims with concurrency 8: a trip when half of it is free.
-const PER_TRIP = 4;
+export const PER_TRIP = 4;
 const WAL_FRAME = 4096 + 24;
 
 export interface DatabaseCost {

@@ -36,7 +36,7 @@ import { CONCURRENCY, drain, drainTable, SHAPES, shapeOf, type DrainRow, type Sh
 import { rawPosts } from "./raw-posts.ts";
 import { createIssues, WARM_UP } from "./create-issues.ts";
 import { workerProcesses } from "./worker-processes.ts";
-import { databaseCost, type DatabaseCost } from "./database-cost.ts";
+import { databaseCost, PER_TRIP, type DatabaseCost } from "./database-cost.ts";
 
 const quiet = createLogger({ level: "silent", name: "bench" });
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
@@ -240,7 +240,7 @@ try {
 
   if (wanted("database")) {
   const rows = await databaseCostTable(dir);
-  console.log(`database cost (SQLite, +${HISTORY} sent): the worker's statements alone, ${4} rows a trip; µs per event (acknowledge + promote + claim + commit) and WAL pages written per event; 40k÷2k rate (the 2k cell a median of 5)`);
+  console.log(`database cost (SQLite, +${HISTORY} sent): the worker's statements alone, ${PER_TRIP} rows a trip; µs per event (acknowledge + promote + claim + commit) and WAL pages written per event; 40k÷2k rate (the 2k cell a median of 5)`);
   for (const r of rows) {
     const cell = (c: DatabaseCost) => `${String(c.events).padStart(5)}: ${(c.us.acknowledge + c.us.promote + c.us.claim + c.us.commit).toFixed(0).padStart(4)} µs (${c.us.acknowledge.toFixed(0)}+${c.us.promote.toFixed(0)}+${c.us.claim.toFixed(0)}+${c.us.commit.toFixed(0)}) ${c.walPagesPerEvent.toFixed(1)} pages`;
     console.log(`  ${r.shape.padEnd(23)} ${r.variant.padEnd(20)} ${cell(r.cells[0]!)}   ${cell(r.cells[1]!)}   ${(r.cells[1]!.perSecond / r.cells[0]!.perSecond).toFixed(2)}×`);

@@ -113,12 +113,12 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
         : `UPDATE "OutboxMessage" SET "dueAt" = ${due} WHERE "dueAt" IS NULL AND "status" = 'pending' AND "id" IN (${next})`;
     },
     counts: (forIntegration) => {
-      // The integration is checked on the marked rows read, not used to find
-      // them: SQLite's `+` and the CASE keep the planners off its index, which
-      // holds the integration's whole history.
       // Bounded on both sides: PostgreSQL without statistics then takes the
       // range for a small part of the table (an open one for a third of it).
       const dead = `'${ts(DEAD_MARK)}'${stamp}`;
+      // The integration is checked on the marked rows read, not used to find
+      // them: SQLite's `+` and the CASE keep the planners off its index, which
+      // holds the integration's whole history.
       const only = !forIntegration ? "" : pg ? ` AND CASE WHEN m."integrationId" = $1 THEN true END` : ` AND +m."integrationId" = ?`;
       // The thread's rows from the marked one on: on PostgreSQL as a range
       // between two row values in the thread index's order, which only that

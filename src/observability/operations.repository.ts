@@ -5,7 +5,7 @@
 import type { Database } from "../db/prisma-client.ts";
 import type { DatabaseKind } from "../db/database-url.ts";
 import { outboxRepository } from "../activity-forwarding/outbox.repository.ts";
-import { HELD_MARK } from "../activity-forwarding/outbox-sql.ts";
+import { HELD_MARK, outboxSql } from "../activity-forwarding/outbox-sql.ts";
 
 export interface OperationsSnapshot {
   outboxPending: number;
@@ -45,20 +45,17 @@ SELECT
        OR NOT EXISTS (SELECT 1 FROM "Membership" m WHERE m."projectId" = i."projectId" AND m."userId" = i."createdByUserId"))) AS "suspended",
   (SELECT COUNT(*) FROM "Integration" WHERE "status" = 'broken') AS "broken"`;
 
-function toDate(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value.replace(" ", "T")}Z`);
-}
-
 function secondsSince(value: Date | string | null, now: Date): number {
   if (value === null) return 0;
-  return Math.max(0, (now.getTime() - toDate(value).getTime()) / 1000);
+  const at = value instanceof Date ? value : new Date(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value.replace(" ", "T")}Z`);
+  return Math.max(0, (now.getTime() - at.getTime()) / 1000);
 }
 
 export function operationsRepository(db: Database, kind: DatabaseKind) {
   // Times are compared as the outbox stores them (see outbox.repository.ts).
   const outbox = outboxRepository(db, kind);
   const sql = SNAPSHOT.replace(":now", kind === "postgresql" ? "$1::timestamp" : "?").replace(":held", kind === "postgresql" ? "$2::timestamp" : "?");
-  const time = (d: Date) => (kind === "postgresql" ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00"));
+  const time = outboxSql(kind).ts;
   return {
     async snapshot(now = new Date()): Promise<OperationsSnapshot> {
       // Marked rows (failed, held) are never due: their mark is past the bound.
@@ -67,11 +64,9 @@ export function operationsRepository(db: Database, kind: DatabaseKind) {
         outbox.undeliveredCounts(),
       ]);
       if (!row) throw new Error("operations snapshot returned no row");
-      const oldestEvent = row.oldestEvent === null ? null : toDate(row.oldestEvent);
-      const oldestQueued = [oldestEvent, outboxCounts.oldestQueued].filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
       return {
         outboxPending: Number(row.events) + outboxCounts.undelivered - outboxCounts.dead,
-        oldestPendingAgeSeconds: secondsSince(oldestQueued, now),
+        oldestPendingAgeSeconds: Math.max(secondsSince(row.oldestEvent, now), secondsSince(outboxCounts.oldestQueued, now)),
         oldestDueAgeSeconds: secondsSince(row.oldestDue, now),
         deadRows: outboxCounts.dead,
         suspendedIntegrations: Number(row.suspended),

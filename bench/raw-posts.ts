@@ -3,13 +3,15 @@
 // client the worker itself uses). Also reports the client's CPU per post.
 import crypto from "node:crypto";
 import http from "node:http";
+import { urlToHttpOptions } from "node:url";
 
 export async function rawPosts(baseUrl: string, payloads: string[], flowToken: string, concurrency: number): Promise<{ perSecond: number; cpuMsPerPost: number }> {
   const agent = new http.Agent({ keepAlive: true });
-  const url = new URL("messages", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+  // As the worker's MessagePoster: the URL turned into request options once.
+  const target = { ...urlToHttpOptions(new URL("messages", baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`)), method: "POST", agent };
   const post = (body: string) => new Promise<void>((resolve, reject) => {
     const payload = Buffer.from(body);
-    const req = http.request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": payload.length } }, (res) => {
+    const req = http.request({ ...target, headers: { "content-type": "application/json", "content-length": payload.length } }, (res) => {
       res.resume();
       res.on("end", () => (res.statusCode === 202 || res.statusCode === 200 ? resolve() : reject(new Error(`raw post: ${res.statusCode}`))));
     });

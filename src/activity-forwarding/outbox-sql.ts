@@ -83,6 +83,18 @@ export interface Statement {
   params: unknown[];
 }
 
+// A statement's text depends only on how many ids it holds: each is built once
+// per count (the worker asks for them on every trip, and building the promote
+// text took ~2% of its CPU). Counts are bounded by the batch sizes.
+function byCount(build: (count: number) => string): (count: number) => string {
+  const built = new Map<number, string>();
+  return (count) => {
+    let text = built.get(count);
+    if (text === undefined) built.set(count, (text = build(count)));
+    return text;
+  };
+}
+
 export function outboxSql(kind: DatabaseKind): OutboxSql {
   const pg = kind === "postgresql";
   const THREAD_SEEK = pg ? THREAD_SEEK_POSTGRES : THREAD_SEEK_SQLITE;
@@ -94,9 +106,9 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
     ts,
     list,
     claim: (owner, leaseUntil, now, limit) => ({ sql: pg ? CLAIM_POSTGRES : CLAIM_SQLITE, params: [owner, leaseUntil, now, limit] }),
-    renew: (count) => `UPDATE "OutboxMessage" SET "dueAt" = ${p(1)}${stamp} WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending' AND "dueAt" IS NOT NULL`,
-    acknowledge: (count) => `UPDATE "OutboxMessage" SET "status" = 'sent', "sentAt" = ${p(1)}${stamp}, "dueAt" = NULL, "leaseOwner" = NULL, "lastError" = NULL
-      WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending'`,
+    renew: byCount((count) => `UPDATE "OutboxMessage" SET "dueAt" = ${p(1)}${stamp} WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending' AND "dueAt" IS NOT NULL`),
+    acknowledge: byCount((count) => `UPDATE "OutboxMessage" SET "status" = 'sent', "sentAt" = ${p(1)}${stamp}, "dueAt" = NULL, "leaseOwner" = NULL, "lastError" = NULL
+      WHERE "id" IN (${list(count, 2)}) AND "leaseOwner" = ${p(count + 2)} AND "status" = 'pending'`),
     // The next row of the thread is the first one after the sent row in the
     // (integrationId, threadKey, id) index: one seek per thread, never a scan of
     // its history. Only a row that is not a head yet (dueAt NULL, pending) is
@@ -104,14 +116,14 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
     // sits in the SET, not the WHERE, and the ids go in as an array: the only
     // way to find the rows is then the primary key (PostgreSQL without
     // statistics otherwise read every delivered row off the dueAt index).
-    promote: (count) => {
+    promote: byCount((count) => {
       const due = `CASE WHEN "availableAt" > ${p(1)}${stamp} THEN "availableAt" ELSE ${p(1)}${stamp} END`;
       const next = `SELECT (${THREAD_SEEK.replace(/\{I\}/g, 's."integrationId"').replace(/\{T\}/g, 's."threadKey"').replace("{OP}", ">").replace("{ID}", 's."id"').replace(/\{DIR\}/g, "")})
         FROM "OutboxMessage" s WHERE s."id" IN (${list(count, 2)})`;
       return pg
         ? `UPDATE "OutboxMessage" SET "dueAt" = CASE WHEN "dueAt" IS NULL AND "status" = 'pending' THEN ${due} ELSE "dueAt" END WHERE "id" = ANY(ARRAY(${next}))`
         : `UPDATE "OutboxMessage" SET "dueAt" = ${due} WHERE "dueAt" IS NULL AND "status" = 'pending' AND "id" IN (${next})`;
-    },
+    }),
     counts: (forIntegration) => {
       // Bounded on both sides: PostgreSQL without statistics then takes the
       // range for a small part of the table (an open one for a third of it).
@@ -132,7 +144,7 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
         MIN(CASE WHEN m."status" = 'pending' THEN m."createdAt" ELSE ${behind(">", `MIN(n."createdAt")`)} END) AS "oldestQueued"
         FROM "OutboxMessage" m WHERE m."dueAt" >= ${pg ? "'1970-01-01'::timestamp" : "''"} AND m."dueAt" <= ${dead}${only}`;
     },
-    lastRows: (pairs) => {
+    lastRows: byCount((pairs) => {
       const values = Array.from({ length: pairs }, (_, i) => `(${p(2 * i + 1)}, ${p(2 * i + 2)})`).join(", ");
       const last = THREAD_SEEK.replace(/\{I\}/g, "v.i").replace(/\{T\}/g, "v.t").replace("{OP}", "<").replace("{ID}", pg ? String(MAX_ID) : "9223372036854775807").replace(/\{DIR\}/g, " DESC");
       const pick = `SELECT (${last}) FROM (VALUES ${values}) AS v(i, t)`;
@@ -140,7 +152,7 @@ export function outboxSql(kind: DatabaseKind): OutboxSql {
       return pg
         ? `SELECT "id", "integrationId", "threadKey", "status" FROM "OutboxMessage" WHERE "id" = ANY(ARRAY(${pick})) FOR UPDATE`
         : `SELECT "id", "integrationId", "threadKey", "status" FROM "OutboxMessage" WHERE "id" IN (${pick.replace("AS v(i, t)", "AS v").replace(/v\.i/g, "v.column1").replace(/v\.t/g, "v.column2")})`;
-    },
+    }),
   };
 }
 

@@ -5,23 +5,27 @@
 // Answers are mapped exactly as the client maps fetch's.
 import http from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 import { errorForStatus, FlowdockError } from "./flowdock-errors.ts";
 
 export class MessagePoster {
   private readonly agent: http.Agent;
   private readonly send: typeof http.request;
+  // The URL as request options, once: node:http otherwise converts a URL on every request.
+  private readonly target: http.RequestOptions;
 
-  constructor(private readonly url: URL, private readonly timeoutMs: number) {
+  constructor(url: URL, private readonly timeoutMs: number) {
     const secure = url.protocol === "https:";
     this.agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
     this.send = secure ? https.request : http.request;
+    this.target = { ...urlToHttpOptions(url), method: "POST", agent: this.agent, timeout: timeoutMs };
   }
 
   post(body: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const payload = Buffer.from(body);
-      const req = this.send(this.url, {
-        method: "POST", agent: this.agent, timeout: this.timeoutMs,
+      const req = this.send({
+        ...this.target,
         headers: { accept: "application/json", "content-type": "application/json", "content-length": payload.length },
       }, (res) => {
         const status = res.statusCode ?? 0;

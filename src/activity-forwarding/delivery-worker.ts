@@ -137,14 +137,10 @@ export class DeliveryWorker {
       if (this.fanOutWanted || Date.now() - this.lastFanOut >= this.o.pollMs) await this.fanOut();
       await this.deps.pagesFirst?.quiet(MAX_WAIT_FOR_PAGES_MS);
       const free = this.o.concurrency - this.inFlight.size;
-      // Claim in batches (one query for several rows) unless nothing is under
-      // way. Posted rows wait for that trip too: a thread's next row is
-      // promoted and claimed in the same transaction, so acknowledging sooner
-      // would only add a transaction (about 40% of all trips were
-      // acknowledgements alone, `npm run bench`, throughput).
+      // Claim in batches (one query for several rows) unless nothing is under way.
       const worthClaiming = this.health.reachable && free > 0 && (free >= Math.ceil(this.o.concurrency / 2) || this.inFlight.size === 0);
-      const claimed = worthClaiming ? await this.trip(free) : 0;
-      if (this.fanOutWanted || (claimed > 0 && this.inFlight.size < this.o.concurrency)) {
+      const claimed = worthClaiming || this.posted.length > 0 ? await this.trip(worthClaiming ? free : 0) : 0;
+      if (this.fanOutWanted || this.posted.length > 0 || (claimed > 0 && this.inFlight.size < this.o.concurrency)) {
         // Let posts finishing at the same moment join the next trip.
         await new Promise((resolve) => setImmediate(resolve));
       } else {

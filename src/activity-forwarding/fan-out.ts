@@ -58,8 +58,9 @@ export async function fanOutBatch(db: Database, hot: DirectSql, sql: OutboxSql):
   const events = waiting as unknown as PendingEvent[];
 
   // Settings are read once per project per batch, before the batch's
-  // transaction (Prisma can't run inside the driver's): a change applies from
-  // the next batch, and an integration removed meanwhile is left out below.
+  // transaction, which stays as short as it can (on SQLite its write lock is
+  // the app's too): a change applies from the next batch, and an integration
+  // removed meanwhile is left out below.
   const recipients = new Map<string, Recipient[]>();
   for (const projectId of new Set(events.map((e) => e.projectId))) recipients.set(projectId, await recipientsFor(db, projectId));
 

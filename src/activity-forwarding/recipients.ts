@@ -30,12 +30,11 @@ export interface Recipient {
  */
 export async function recipientsFor(db: Database, projectId: string): Promise<Recipient[]> {
   const hot = await directSql(db);
-  const p = (n: number) => (hot.kind === "postgresql" ? `$${n}` : "?");
   const { rows } = await hot.run({
-    sql: `SELECT i."id", i."mutedKinds", i."labelFilter", p."archivedAt", u."id" AS "connectorId", u."disabledAt", u."deletedAt",
+    sql: `SELECT i."id", i."mutedKinds", i."labelFilter", pr."archivedAt", u."id" AS "connectorId", u."disabledAt", u."deletedAt",
         EXISTS (SELECT 1 FROM "Membership" m WHERE m."userId" = i."createdByUserId" AND m."projectId" = i."projectId") AS "member"
-      FROM "Integration" i JOIN "Project" p ON p."id" = i."projectId" LEFT JOIN "User" u ON u."id" = i."createdByUserId"
-      WHERE i."projectId" = ${p(1)} AND i."status" = 'active' ORDER BY i."createdAt", i."id"`,
+      FROM "Integration" i JOIN "Project" pr ON pr."id" = i."projectId" LEFT JOIN "User" u ON u."id" = i."createdByUserId"
+      WHERE i."projectId" = ${hot.kind === "postgresql" ? "$1" : "?"} AND i."status" = 'active' ORDER BY i."createdAt", i."id"`,
     params: [projectId],
   });
   // Only whether the dates are set matters, so they are not parsed.

@@ -120,6 +120,11 @@ export function outboxRepository(db: Database, kind: DatabaseKind) {
       await (await directSql(db)).run({ sql: sql.renew(ids.length), params: [sql.ts(new Date(Date.now() + leaseMs)), ...ids, owner] });
     },
 
+    /** Gives back claimed rows that were not posted: due again at `dueAt` (by default at once). */
+    async release(ids: number[], owner: string, dueAt = new Date()): Promise<void> {
+      await db.outboxMessage.updateMany({ where: { id: { in: ids }, leaseOwner: owner, status: "pending", dueAt: { not: null } }, data: { dueAt, leaseOwner: null } });
+    },
+
     async retryLater(id: number, owner: string, update: { availableAt: Date; attempts: number; error: string }): Promise<void> {
       await db.outboxMessage.updateMany({
         where: { id, leaseOwner: owner, status: "pending" },

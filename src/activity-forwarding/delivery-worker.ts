@@ -66,6 +66,10 @@ export class DeliveryWorker {
   private readonly leased = new Set<number>();
   // Claimed rows waiting for a free post, oldest first (each is its thread's head).
   private ready: ClaimedMessage[] = [];
+  // Integrations Flowdock rate-limited, and until when: a row of theirs that
+  // reaches a free post before then (ready, or returned by a claim that was
+  // under way when the 429 came) is given back for after the limit, not posted.
+  private readonly limited = new Map<string, number>();
   // Posted rows, acknowledged together on the worker's next trip to the database.
   private posted: { row: ClaimedMessage; target: DeliveryTarget }[] = [];
   // Delivery targets (decrypted flow token, reported error), briefly, so a busy
@@ -196,22 +200,26 @@ export class DeliveryWorker {
   private startReady(): void {
     while (this.running && this.inFlight.size < this.o.concurrency && this.ready.length > 0) {
       const row = this.ready.shift()!;
+      const until = this.limited.get(row.integrationId);
+      if (until !== undefined && until > Date.now()) {
+        this.leased.delete(row.id);
+        void this.health.watch(() => this.deps.outbox.release([row.id], this.id, new Date(until)));
+        continue;
+      }
+      if (until !== undefined) this.limited.delete(row.integrationId);
       this.track(this.deliver(row).finally(() => { if (!this.posted.some((p) => p.row.id === row.id)) this.leased.delete(row.id); }));
     }
   }
 
-  // The ready rows of an integration whose flow token Flowdock just refused,
-  // rate-limited or forgot: not posted. Their rows in the outbox are held or
-  // deleted with the integration's, or given back for after the limit.
-  private forgetReady(integrationId: string): number[] {
-    const forgotten: number[] = [];
+  // The ready rows of an integration whose flow token Flowdock just refused or
+  // forgot: not posted. Their rows in the outbox are held or deleted with the
+  // integration's.
+  private forgetReady(integrationId: string): void {
     this.ready = this.ready.filter((row) => {
       if (row.integrationId !== integrationId) return true;
       this.leased.delete(row.id);
-      forgotten.push(row.id);
       return false;
     });
-    return forgotten;
   }
 
   // On stop: the ready rows are given back at once rather than when their lease runs out.
@@ -311,7 +319,7 @@ export class DeliveryWorker {
   private async handleFailure(row: ClaimedMessage, err: unknown, log: Logger, target: DeliveryTarget | null): Promise<void> {
     const failure = err instanceof FlowdockError ? err : new FlowdockError("transient", "delivery failed", { cause: err });
     if (failure.kind === "gone" || failure.kind === "unauthorized") this.targets.delete(row.integrationId);
-    const forgotten = failure.kind === "gone" || failure.kind === "unauthorized" || failure.kind === "rate_limited" ? this.forgetReady(row.integrationId) : [];
+    if (failure.kind === "gone" || failure.kind === "unauthorized") this.forgetReady(row.integrationId);
     const attempts = row.attempts + 1;
     switch (failure.kind) {
       case "gone": {
@@ -332,9 +340,9 @@ export class DeliveryWorker {
         // The limit is per flow token: hold all of this integration's messages as
         // asked, without using up an attempt of this one.
         const until = new Date(Date.now() + (failure.details.retryAfterMs ?? 1_000));
+        this.limited.set(row.integrationId, until.getTime());
         await this.deps.outbox.retryLater(row.id, this.id, { availableAt: until, attempts: row.attempts, error: failure.message });
         await this.deps.outbox.deferIntegration(row.integrationId, until);
-        if (forgotten.length > 0) await this.deps.outbox.release(forgotten, this.id, until);
         return;
       }
       case "invalid":

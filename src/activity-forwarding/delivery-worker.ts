@@ -318,8 +318,10 @@ export class DeliveryWorker {
 
   private async handleFailure(row: ClaimedMessage, err: unknown, log: Logger, target: DeliveryTarget | null): Promise<void> {
     const failure = err instanceof FlowdockError ? err : new FlowdockError("transient", "delivery failed", { cause: err });
-    if (failure.kind === "gone" || failure.kind === "unauthorized") this.targets.delete(row.integrationId);
-    if (failure.kind === "gone" || failure.kind === "unauthorized") this.forgetReady(row.integrationId);
+    if (failure.kind === "gone" || failure.kind === "unauthorized") {
+      this.targets.delete(row.integrationId);
+      this.forgetReady(row.integrationId);
+    }
     const attempts = row.attempts + 1;
     switch (failure.kind) {
       case "gone": {

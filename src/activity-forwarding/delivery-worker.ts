@@ -156,7 +156,7 @@ export class DeliveryWorker {
       // of a thread is claimed only once the one before it was acknowledged,
       // so with few threads (nothing ready) every post's acknowledgement goes
       // at once, as without the ready rows.
-      const lowOnReady = this.ready.length <= Math.floor(this.o.concurrency / 4);
+      const lowOnReady = this.lowOnReady();
       const worthClaiming = this.health.reachable && room > 0 && lowOnReady;
       const ackDue = this.posted.length > 0 && (lowOnReady || this.posted.length >= this.o.concurrency);
       let claimed = 0;
@@ -166,7 +166,7 @@ export class DeliveryWorker {
         this.startReady();
       }
       // A full claim likely left more due rows behind.
-      if (this.fanOutWanted || (claimed > 0 && claimed === room && this.ready.length <= Math.floor(this.o.concurrency / 4))) {
+      if (this.fanOutWanted || (claimed > 0 && claimed === room && this.lowOnReady())) {
         await new Promise((resolve) => setImmediate(resolve));
       } else {
         // Until a post finishes (the next step may be due then), a nudge, or the next poll.
@@ -197,6 +197,10 @@ export class DeliveryWorker {
     return claimed.length;
   }
 
+  private lowOnReady(): boolean {
+    return this.ready.length <= Math.floor(this.o.concurrency / 4);
+  }
+
   private startReady(): void {
     while (this.running && this.inFlight.size < this.o.concurrency && this.ready.length > 0) {
       const row = this.ready.shift()!;
@@ -215,19 +219,21 @@ export class DeliveryWorker {
   // forgot: not posted. Their rows in the outbox are held or deleted with the
   // integration's.
   private forgetReady(integrationId: string): void {
-    this.ready = this.ready.filter((row) => {
-      if (row.integrationId !== integrationId) return true;
-      this.leased.delete(row.id);
-      return false;
-    });
+    this.dropReady((row) => row.integrationId === integrationId);
   }
 
   // On stop: the ready rows are given back at once rather than when their lease runs out.
   private async release(): Promise<void> {
-    const ids = this.ready.map((row) => row.id);
-    this.ready = [];
-    for (const id of ids) this.leased.delete(id);
+    const ids = this.dropReady(() => true);
     if (ids.length > 0) await this.health.watch(() => this.deps.outbox.release(ids, this.id));
+  }
+
+  // Takes the matching rows out of the ready ones and out of our leases; returns their ids.
+  private dropReady(matches: (row: ClaimedMessage) => boolean): number[] {
+    const dropped = this.ready.filter(matches).map((row) => row.id);
+    this.ready = this.ready.filter((row) => !matches(row));
+    for (const id of dropped) this.leased.delete(id);
+    return dropped;
   }
 
   private async fanOut(): Promise<void> {

@@ -1,6 +1,8 @@
 // Our own user accounts. Returns plain objects; the password hash never leaves
 // this file except to the sign-in and password checks.
-import type { Database, Tx } from "../db/prisma-client.ts";
+import { directSql, type Database, type Tx } from "../db/prisma-client.ts";
+import { sqlDialect } from "../db/direct-sql.ts";
+import type { DatabaseKind } from "../db/database-url.ts";
 import { lockProject } from "../tracker/projects.repository.ts";
 
 export interface User {
@@ -19,6 +21,9 @@ export interface AccountSummary extends SignedInUser {
   createdAt: Date;
 }
 
+const signedInSql = (kind: DatabaseKind) =>
+  `SELECT "id", "email", "name", "isSiteAdmin" FROM "User" WHERE "id" = ${sqlDialect(kind).param(1)} AND "disabledAt" IS NULL AND "deletedAt" IS NULL`;
+
 const PUBLIC = { id: true, email: true, name: true } as const;
 const LIVE = { disabledAt: null, deletedAt: null } as const;
 
@@ -31,8 +36,11 @@ export function usersRepository(db: Database) {
       return db.user.findUnique({ where: { id }, select: PUBLIC });
     },
     /** Only an account that may still act: not disabled, not deleted. */
-    findSignedIn(id: string): Promise<SignedInUser | null> {
-      return db.user.findFirst({ where: { id, ...LIVE }, select: { ...PUBLIC, isSiteAdmin: true } });
+    // Every signed-in page asks: straight to the driver (see direct-sql.ts).
+    async findSignedIn(id: string): Promise<SignedInUser | null> {
+      const sql = await directSql(db);
+      const { rows: [row] } = await sql.run({ sql: signedInSql(sql.kind), params: [id] });
+      return row ? { id: String(row.id), email: String(row.email), name: String(row.name), isSiteAdmin: Boolean(row.isSiteAdmin) } : null;
     },
     findByEmail(email: string): Promise<User | null> {
       return db.user.findFirst({ where: { email: normalizeEmail(email), deletedAt: null }, select: PUBLIC });

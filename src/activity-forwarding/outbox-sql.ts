@@ -33,6 +33,7 @@
 // changes locally: a sent row's entry joins the NULL range right where its
 // thread's next row leaves it.
 import type { DatabaseKind } from "../db/database-url.ts";
+import { sqlDialect } from "../db/direct-sql.ts";
 
 /** The `dueAt` of a row parked as failed: never due, until a person retries it. */
 export const DEAD_MARK = new Date("9999-12-31T00:00:00.000Z");
@@ -98,10 +99,8 @@ function byCount(build: (count: number) => string): (count: number) => string {
 export function outboxSql(kind: DatabaseKind): OutboxSql {
   const pg = kind === "postgresql";
   const THREAD_SEEK = pg ? THREAD_SEEK_POSTGRES : THREAD_SEEK_SQLITE;
-  const p = (n: number) => (pg ? `$${n}` : "?");
+  const { param: p, timestamp: ts, stamp } = sqlDialect(kind);
   const list = (count: number, from: number) => Array.from({ length: count }, (_, i) => p(from + i)).join(", ");
-  const stamp = pg ? "::timestamp" : "";
-  const ts = (d: Date) => (pg ? d.toISOString().replace("T", " ").replace("Z", "") : d.toISOString().replace("Z", "+00:00"));
   return {
     ts,
     list,

@@ -147,4 +147,19 @@ describe("requests that run side by side", () => {
     expect(kept?.flowdockSetups).toEqual(changed.flowdockSetups);
     expect((await app.db.session.findUniqueOrThrow({ where: { sid: "sid-1" } })).expiresAt.getTime()).toBeGreaterThan(Date.now() + 7_000_000);
   });
+
+  it("when a session's expiry has passed, it no longer signs anybody in, while one written before the store read rows directly still does", async () => {
+    app = await startTestApp(fd.url);
+    const store = new DatabaseSessionStore(app.db);
+    const data = (expires: Date) => JSON.stringify({ cookie: { originalMaxAge: 3_600_000, expires: expires.toISOString() }, passport: { user: "u1" } });
+    // Rows as Prisma writes them, which is how every earlier version stored sessions.
+    await app.db.session.create({ data: { id: "past", sid: "past", data: data(new Date(Date.now() - 1_000)), expiresAt: new Date(Date.now() - 1_000) } });
+    await app.db.session.create({ data: { id: "live", sid: "live", data: data(new Date(Date.now() + 60_000)), expiresAt: new Date(Date.now() + 60_000) } });
+    const get = (sid: string) => new Promise<SessionData | null | undefined>((resolve, reject) => store.get(sid, (err, value) => (err ? reject(err) : resolve(value))));
+    expect(await get("past")).toBeNull();
+    expect((await get("live"))?.passport).toEqual({ user: "u1" });
+    expect(await get("unknown")).toBeNull();
+    await new Promise<void>((resolve, reject) => store.destroy("live", (err) => (err ? reject(err) : resolve())));
+    expect(await get("live")).toBeNull();
+  });
 });

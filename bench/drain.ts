@@ -65,28 +65,32 @@ export interface DrainRow {
 }
 
 // A 2,000-event drain lasts half a second, so one run's rate moved by ±30%
-// from run to run (JIT, GC, the checkpoint thread, the disk): a size is
-// drained again from the same state until at least this many events were
-// drained in all (and at least once), and the median run is shown.
+// from run to run (JIT, GC, the checkpoint thread, the disk), and a 40,000-event
+// one by ±20%: the same code put a 40k cell at 0.78× and at 0.98× its 2k cell
+// in two runs. So each size is drained again from the same state until at
+// least this many events and MIN_RUNS runs were drained, and the median run is
+// shown. The sizes take turns (2k, 10k, 40k, 2k, …) rather than one after
+// another, so a machine that slows down for a while slows every size alike.
 const EVENTS_PER_CELL = 20_000;
+export const MIN_RUNS = 3;
 
-/** For each shape: drains of each size, each from the same history; the median of repeated runs for small sizes. */
+/** For each shape: drains of each size, each from the same history; the median of repeated runs, sizes taking turns. */
 export async function drainTable(bench: BenchDb, sizes: number[], history: number, eventsPerCell = EVENTS_PER_CELL): Promise<DrainRow[]> {
   await addHistory(bench, history, HOT_THREADS);
   const baseline = await nextEventId(bench);
   const rows: DrainRow[] = [];
   for (const shape of SHAPES) {
-    const results: DrainResult[] = [];
-    for (const size of sizes) {
-      const runs: DrainResult[] = [];
-      for (let drained = 0; drained < eventsPerCell || runs.length === 0; drained += size) {
+    const runs: DrainResult[][] = sizes.map(() => []);
+    const wanted = (i: number) => runs[i]!.length < MIN_RUNS || runs[i]!.length * sizes[i]! < eventsPerCell;
+    while (sizes.some((_, i) => wanted(i))) {
+      for (const [i, size] of sizes.entries()) {
+        if (!wanted(i)) continue;
         await resetTo(bench, baseline);
         await recordEvents(bench, shapeOf(shape, size));
-        runs.push(await drain(bench, size));
+        runs[i]!.push(await drain(bench, size));
       }
-      results.push(median(runs));
     }
-    rows.push({ shape, history, results });
+    rows.push({ shape, history, results: runs.map(median) });
   }
   await resetTo(bench, baseline);
   return rows;

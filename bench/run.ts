@@ -32,7 +32,7 @@ import { inlineRecorder } from "./inline-recorder.ts";
 import { streamingSection } from "./streaming.ts";
 import { startNullTarget, type NullTarget } from "./null-target.ts";
 import { addHistory, benchPayload, openBenchDb, postgresUp, recordEvents, serveApp } from "./bench-db.ts";
-import { CONCURRENCY, drain, drainTable, SHAPES, shapeOf, type DrainRow, type Shape } from "./drain.ts";
+import { CONCURRENCY, drain, drainTable, MIN_RUNS, SHAPES, shapeOf, type DrainRow, type Shape } from "./drain.ts";
 import { rawPosts } from "./raw-posts.ts";
 import { createIssues, WARM_UP } from "./create-issues.ts";
 import { workerProcesses } from "./worker-processes.ts";
@@ -218,7 +218,7 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 const rate = (n: number) => `${n.toFixed(0)}/s`;
 function printDrain(label: string, rows: DrainRow[]) {
   console.log(`drain (${label}): events/s of one worker, concurrency ${CONCURRENCY}, null target; CPU per event; 40k÷2k (target ≥ 0.9×)`);
-  console.log(`  each size drained until ${sized(20_000)} events in all (at least once); the median run, with the number of runs in brackets`);
+  console.log(`  each size drained until ${sized(20_000)} events in all and at least ${MIN_RUNS} times, sizes taking turns; the median run, with the number of runs in brackets`);
   for (const row of rows) {
     const cells = row.results.map((r) => `${String(r.events).padStart(6)}: ${rate(r.perSecond).padStart(7)} ${r.cpuMsPerEvent.toFixed(2)} ms [${r.runs ?? 1}]`).join("  ");
     const ratio = row.results[row.results.length - 1]!.perSecond / row.results[0]!.perSecond;

@@ -4,9 +4,12 @@
 // everywhere else; here its per-statement work (building each raw query,
 // converting every argument and row, re-preparing the statement on SQLite)
 // cost more CPU than posting the event, and 0.6–0.8 ms of a page's 16 ms per
-// lookup (profiled: see README, "Benchmarks"). Statements run prepared and cached, on Prisma's own connection
-// (SQLite) or pool (PostgreSQL), so nothing else changes: the same file handle
-// and one-transaction-at-a-time lock on SQLite, the same pool on PostgreSQL.
+// lookup (profiled: see README, "Benchmarks"). Statements run prepared and
+// cached, on Prisma's own connection (SQLite) or pool (PostgreSQL), so nothing
+// else changes: the same file handle and one-transaction-at-a-time lock on
+// SQLite, the same pool on PostgreSQL. (Prisma's own queries outside a
+// transaction skip that lock; ours wait for it, so they never run inside
+// another request's open transaction.)
 //
 // A transaction's body is a generator that yields statements and receives their
 // results. On SQLite the driver runs it synchronously between BEGIN and COMMIT,

@@ -8,16 +8,15 @@
 // a range scan of the `dueAt` index up to now, so it reads due heads and
 // nothing else, whatever the thread's history or backlog, and the plan needs
 // no statistics: an index range in the ORDER BY's order under a LIMIT is
-// cheaper than any alternative on both databases. (Considered and measured:
+// cheaper than any alternative on both databases. The index is partial: only
+// rows with a `dueAt` are in it (migration 20261123200000; Prisma's schema
+// can't say so, hence prisma/<provider>/beyond-schema.sql). With a plain index
+// a NULL `dueAt` was kept out of the `<=` scan all the same, but a sent row's
+// entry entered the NULL range at its own id, a leaf per thread in flight once
+// the backlog passed ~10k rows: 3.2 WAL pages an event at 10k and 40k against
+// 2.0 with the partial index (README, "Benchmarks"). (Considered and measured:
 // moving delivered rows to a log leaves the queued tail of a busy thread in
-// the scan; a partial index is not expressible in Prisma's schema, so the
-// migrations-match-schema test would reject it; a separate head table costs
-// one more write per event. A NULL `dueAt` is kept out of a `<=` range scan by
-// both databases, which gives the partial index's effect on reads with a plain
-// one. Not on writes: a sent row's entry still enters the index's NULL range
-// at its own id, a leaf per thread in flight once the backlog passes ~10k
-// rows; a partial index measured a page less per event. See README,
-// "Benchmarks", flat drain.)
+// the scan; a separate head table costs one more write per event.)
 //
 // `dueAt` also carries the lease: a claim sets it to the lease's end, so a
 // crashed worker's rows become due again by themselves, and a live worker
@@ -34,8 +33,8 @@
 // another page of it (`npm run bench`, database cost: 4.0 WAL pages per
 // delivered event at a 2k backlog and 5.4 at 40k, and that drain at 0.69–0.76×
 // the 2k rate; without the index 2.6 and 3.3 pages, and 1.04–1.10×). `dueAt`
-// changes locally: a sent row's entry joins the NULL range right where its
-// thread's next row leaves it.
+// changes only at the index's due end: a sent row's entry leaves it, its
+// thread's next row enters it.
 import type { DatabaseKind } from "../db/database-url.ts";
 import { sqlDialect } from "../db/direct-sql.ts";
 

@@ -69,31 +69,43 @@ export interface DrainRow {
 // one by ±20%: the same code put a 40k cell at 0.78× and at 0.98× its 2k cell
 // in two runs. So each size is drained again from the same state until at
 // least this many events and MIN_RUNS runs were drained, and the median run is
-// shown. The sizes take turns (2k, 10k, 40k, 2k, …) rather than one after
-// another, so a machine that slows down for a while slows every size alike.
+// shown. The runs of each size are spread evenly over the row's time, so a
+// machine that is slower or faster for a while moves every size alike. (When
+// the sizes only took turns, seven of the ten 2k runs came after the last 40k
+// one, and a row whose 2k runs fell in a fast spell read 0.78×.)
 const EVENTS_PER_CELL = 20_000;
 export const MIN_RUNS = 3;
 
-/** For each shape: drains of each size, each from the same history; the median of repeated runs, sizes taking turns. */
+/** For each shape: drains of each size, each from the same history; the median of repeated runs, the runs of each size spread over the row (see schedule). */
 export async function drainTable(bench: BenchDb, sizes: number[], history: number, eventsPerCell = EVENTS_PER_CELL): Promise<DrainRow[]> {
   await addHistory(bench, history, HOT_THREADS);
   const baseline = await nextEventId(bench);
   const rows: DrainRow[] = [];
   for (const shape of SHAPES) {
     const runs: DrainResult[][] = sizes.map(() => []);
-    const wanted = (i: number) => runs[i]!.length < MIN_RUNS || runs[i]!.length * sizes[i]! < eventsPerCell;
-    while (sizes.some((_, i) => wanted(i))) {
-      for (const [i, size] of sizes.entries()) {
-        if (!wanted(i)) continue;
-        await resetTo(bench, baseline);
-        await recordEvents(bench, shapeOf(shape, size));
-        runs[i]!.push(await drain(bench, size));
-      }
+    for (const i of schedule(sizes, eventsPerCell)) {
+      await resetTo(bench, baseline);
+      await recordEvents(bench, shapeOf(shape, sizes[i]!));
+      runs[i]!.push(await drain(bench, sizes[i]!));
     }
     rows.push({ shape, history, results: runs.map(median) });
   }
   await resetTo(bench, baseline);
   return rows;
+}
+
+/**
+ * The order of a row's runs, as indexes into `sizes`: each size runs until
+ * `eventsPerCell` events and at least MIN_RUNS times, its k-th of n runs at
+ * (k + ½) / n of the way through the row, so every size's runs are spread over
+ * the row alike (2k, 2k, 10k, 40k, 2k, 2k, … for 10, 3 and 3 runs).
+ */
+export function schedule(sizes: number[], eventsPerCell: number): number[] {
+  const slots = sizes.flatMap((size, i) => {
+    const n = Math.max(MIN_RUNS, Math.ceil(eventsPerCell / size));
+    return Array.from({ length: n }, (_, k) => ({ i, at: (k + 0.5) / n }));
+  });
+  return slots.sort((a, b) => a.at - b.at || a.i - b.i).map((s) => s.i);
 }
 
 function median(runs: DrainResult[]): DrainResult {

@@ -218,7 +218,7 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 const rate = (n: number) => `${n.toFixed(0)}/s`;
 function printDrain(label: string, rows: DrainRow[]) {
   console.log(`drain (${label}): events/s of one worker, concurrency ${CONCURRENCY}, null target; CPU per event; 40k÷2k (target ≥ 0.9×)`);
-  console.log(`  each size drained until ${sized(20_000)} events in all and at least ${MIN_RUNS} times, sizes taking turns; the median run, with the number of runs in brackets`);
+  console.log(`  each size drained until ${sized(20_000)} events in all and at least ${MIN_RUNS} times, the runs of each size spread over the row; the median run, with the number of runs in brackets`);
   for (const row of rows) {
     const cells = row.results.map((r) => `${String(r.events).padStart(6)}: ${rate(r.perSecond).padStart(7)} ${r.cpuMsPerEvent.toFixed(2)} ms [${r.runs ?? 1}]`).join("  ");
     const ratio = row.results[row.results.length - 1]!.perSecond / row.results[0]!.perSecond;
